@@ -1,0 +1,69 @@
+// Package native runs the auth core in an ordinary Go program: a Transport on
+// net/http with a cookie jar (the session cookie lives there), and crypto/rand
+// for sub-IDs. The browser build never imports it, so it never links net/http.
+package native
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+
+	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/wire"
+)
+
+// Transport is an auth.Transport over an *http.Client. Its cookie jar keeps
+// the sessions: one per sub-ID, as the server names their cookies.
+type Transport struct {
+	HTTP *http.Client
+}
+
+// NewTransport returns a Transport with its own cookie jar that refuses
+// redirects: following one would re-send a body with a password to a host
+// the caller did not choose.
+func NewTransport() *Transport {
+	jar, _ := cookiejar.New(nil) // New never fails with nil options
+	return &Transport{HTTP: &http.Client{Jar: jar, CheckRedirect: refuseRedirect}}
+}
+
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	return errors.New("the PBX redirected to " + req.URL.Redacted() + "; refusing to follow (set the final address with setHost)")
+}
+
+// Do sends req and reads at most wire.MaxBody+1 bytes of the reply; the caller
+// refuses anything longer. It returns when ctx ends.
+func (t *Transport) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) {
+	r, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range req.Header {
+		r.Header.Set(k, v)
+	}
+	resp, err := t.HTTP.Do(r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	return &auth.Response{Status: resp.StatusCode, Body: body}, nil
+}
+
+// Random fills b from crypto/rand.
+func Random(b []byte) error {
+	_, err := rand.Read(b)
+	return err
+}
+
+// NewClient returns an auth.Client for host with a fresh cookie jar, memory
+// storage, the system clock and crypto/rand: what a Go program needs.
+func NewClient(host string) (*auth.Client, error) {
+	return auth.New(auth.Config{Transport: NewTransport(), Host: host, Random: Random})
+}

@@ -1,0 +1,107 @@
+package wire
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var replySeeds = []string{
+	`{"result":"success","user":{"id":123,"login":"loginName","name":"realName","company":"company","home":"company","session":"abc","perms":{"chat":"yes","admin":"company"}}}`,
+	`{"result":"fail","error":{"code":"auth_failed","message":"wrong username or password"}}`,
+	`{"result":"fail"}`,
+	`{"result":"success","password":"p4ss"}`,
+	` { "result" : "success" , "user" : null , "extra" : [1, -2.5e+3, true, false, null, {"a":[]}, "\u00e9\ud83d\ude00\n"] } `,
+	`{"result":"success","user":{"id":-0,"perms":null,"login":null}}`,
+	`{"result":"success","user":{"id":1.5}}`,
+	`{"result":"success","user":{"id":"1"}}`,
+	`{"result":"success","user":{"id":99999999999999999999}}`,
+	`{"result":"success","user":{"id":1e3}}`,
+	`{"Result":"success"}`,
+	`{"result":"success","result":"fail"}`,
+	`{"result":"a\ud800"}`,
+	`{"result":"\ud83d\ude00 \u0041\/\b\f\r\t"}`,
+	`{"result":"success"} x`,
+	`{"result":"success",}`,
+	`{"result":01}`,
+	`{"result":"` + "\x01" + `"}`,
+	`{"result":"` + "\xff" + `"}`,
+	`{"user":{"perms":{"a":null}}}`,
+	`{"user":{"perms":{"a":1}}}`,
+	`{"error":{"code":5}}`,
+	`{"error":{"Code":"x"}}`,
+	`[1,2]`, `null`, `"x"`, ``, `{`, `{"a":tru}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`,
+	`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+	`{"a":` + strings.Repeat("[", 30) + strings.Repeat("]", 30) + `}`,
+	`{"reſult":"x"}`,
+}
+
+func TestDecodeResponse(t *testing.T) {
+	r, err := DecodeResponse([]byte(replySeeds[0]))
+	require.NoError(t, err)
+	assert.Equal(t, &Response{Result: "success", User: &User{ID: 123, Login: "loginName", Name: "realName",
+		Company: "company", Home: "company", Session: "abc", Perms: map[string]string{"chat": "yes", "admin": "company"}}}, r)
+
+	r, err = DecodeResponse([]byte(replySeeds[1]))
+	require.NoError(t, err)
+	assert.Equal(t, &Error{Code: "auth_failed", Message: "wrong username or password"}, r.Error)
+
+	r, err = DecodeResponse([]byte(replySeeds[13]))
+	require.NoError(t, err)
+	assert.Equal(t, "😀 A/\b\f\r\t", r.Result)
+
+	for _, bad := range []string{`{"Result":"success"}`, `{"result":"success","result":"fail"}`, `{"result":"a\ud800"}`,
+		`[1,2]`, ``, `{"result":"success"} x`, `{"user":{"id":1.5}}`, `{"reſult":"x"}`} {
+		_, err := DecodeResponse([]byte(bad))
+		assert.ErrorIs(t, err, ErrSyntax, bad)
+	}
+}
+
+// FuzzDecodeResponse checks the decoder against encoding/json: whatever it
+// accepts, encoding/json accepts with the same result.
+func FuzzDecodeResponse(f *testing.F) {
+	for _, s := range replySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ours, err := DecodeResponse(data)
+		if err != nil {
+			return
+		}
+		var theirs Response
+		require.NoError(t, json.Unmarshal(data, &theirs), "encoding/json refuses what we accepted: %q", data)
+		assert.Equal(t, &theirs, ours, "%q", data)
+	})
+}
+
+func FuzzEncodeRequest(f *testing.F) {
+	f.Add("auth", "alice", "wonderland", "", "", false)
+	f.Add("auth", "<a&b>\"\\\x00\x1f\b\f\n\r\t", "\u2028\u2029\xff\xfe é😀", "k", "c", true)
+	f.Add("", "", "", "", "", false)
+	f.Fuzz(func(t *testing.T, typ, user, pass, key, company string, getNew bool) {
+		r := Request{Auth: Auth{Type: typ, Username: user, Password: pass, Key: key, Company: company, GetNew: getNew}}
+		want, err := json.Marshal(r)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(EncodeRequest(r)))
+	})
+}
+
+func TestSubIDAndCookie(t *testing.T) {
+	assert.True(t, ValidSubID("abc-DEF_123"))
+	assert.True(t, ValidSubID(strings.Repeat("a", MaxSubIDLen)))
+	for _, bad := range []string{"", strings.Repeat("a", MaxSubIDLen+1), "a b", "a;b", "a=b", "é", "a/b"} {
+		assert.False(t, ValidSubID(bad), bad)
+	}
+	assert.Equal(t, "Red60urne", SessionCookie(""))
+	assert.Equal(t, "Red60urne_tab1", SessionCookie("tab1"))
+	k, ok := KeyFromHeader("token auth=abc ")
+	assert.True(t, ok)
+	assert.Equal(t, "abc", k)
+	for _, bad := range []string{"Bearer abc", "token auth=", "token auth=  ", ""} {
+		_, ok := KeyFromHeader(bad)
+		assert.False(t, ok, bad)
+	}
+}

@@ -1,0 +1,138 @@
+// Package wire is the IPCortex auth wire contract shared by the client core and
+// the local PBX server: paths, the session cookie, the sub-ID qualifier and the
+// JSON bodies. Both sides import it so that they cannot drift apart; what each
+// field means is written down in web/PROTOCOL.md.
+package wire
+
+import "strings"
+
+// Paths of the REST contract. Login and Logout are the vendor's; the others are
+// ours, because the vendor documents the JS calls but not the requests behind them.
+const (
+	PathLogin    = "/rest/auth/"
+	PathLogout   = "/rest/auth/logout"
+	PathCleanup  = "/rest/auth/cleanup"
+	PathCompany  = "/rest/auth/company"
+	PathRTCReset = "/rest/auth/rtcreset"
+)
+
+// CookieName is the vendor's session cookie. A session under sub-ID S uses the
+// cookie CookieName+"_"+S, so that one browser cookie jar holds one login per
+// sub-ID and the one without.
+const CookieName = "Red60urne"
+
+// SubIDParam is the query parameter that qualifies a call with a sub-ID. A query
+// parameter (not a header) because the WebSocket feed cannot set headers.
+const SubIDParam = "subid"
+
+// MaxSubIDLen bounds a sub-ID so that it fits in a cookie name.
+const MaxSubIDLen = 64
+
+// ValidSubID reports whether s may be used as a sub-ID: 1 to 64 characters of
+// A-Z, a-z, 0-9, '-' and '_', which are safe in a cookie name and a URL.
+func ValidSubID(s string) bool {
+	if len(s) == 0 || len(s) > MaxSubIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// SessionCookie returns the name of the session cookie for a sub-ID ("" for none).
+func SessionCookie(subID string) string {
+	if subID == "" {
+		return CookieName
+	}
+	return CookieName + "_" + subID
+}
+
+// KeyHeaderPrefix starts the Authorization header value that carries an API key:
+// "Authorization: token auth=KEY".
+const KeyHeaderPrefix = "token auth="
+
+// KeyFromHeader returns the API key of an Authorization header value, if it has one.
+func KeyFromHeader(v string) (string, bool) {
+	if !strings.HasPrefix(v, KeyHeaderPrefix) {
+		return "", false
+	}
+	k := strings.TrimSpace(v[len(KeyHeaderPrefix):])
+	return k, k != ""
+}
+
+// Request types: the "type" of the auth object.
+const (
+	TypeAuth     = "auth"
+	TypeCleanup  = "cleanup"
+	TypeCompany  = "company"
+	TypeRTCReset = "rtcreset"
+)
+
+// Request is the body of every call: {"auth": {...}}.
+type Request struct {
+	Auth Auth `json:"auth"`
+}
+
+// Auth is the auth object of a request. Which fields count depends on Type.
+type Auth struct {
+	Type     string `json:"type"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Company  string `json:"company,omitempty"`
+	GetNew   bool   `json:"getnew,omitempty"`
+}
+
+// Results.
+const (
+	ResultSuccess = "success"
+	ResultFail    = "fail"
+)
+
+// Response is the body of every reply.
+type Response struct {
+	Result string `json:"result"`
+	User   *User  `json:"user,omitempty"`
+	// Password is the new phone password of a rtcreset with getnew.
+	Password string `json:"password,omitempty"`
+	Error    *Error `json:"error,omitempty"`
+}
+
+// User is the logged-in user as the vendor documents it.
+type User struct {
+	ID      int64  `json:"id"`
+	Login   string `json:"login"`
+	Name    string `json:"name"`
+	Company string `json:"company"`
+	Home    string `json:"home"`
+	// Session is the session cookie's value, as the vendor returns it. Clients
+	// must not store or log it; browsers keep the HttpOnly cookie instead.
+	Session string            `json:"session,omitempty"`
+	Perms   map[string]string `json:"perms"`
+}
+
+// Error says why a call failed; it accompanies "result":"fail".
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes the server sends.
+const (
+	CodeBadRequest       = "bad_request"
+	CodeAuthFailed       = "auth_failed"
+	CodeLoginRequired    = "login_required"
+	CodeForbidden        = "forbidden"
+	CodeTooLarge         = "too_large"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeUnsupportedMedia = "unsupported_media_type"
+	CodeOriginNotAllowed = "origin_not_allowed"
+	CodeInternal         = "internal"
+)
+
+// MaxBody bounds request and reply bodies; larger ones are refused on both sides.
+const MaxBody = 64 << 10

@@ -1,0 +1,203 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"github.com/hack-pad/safejs"
+
+	"github.com/pbxauth/pbxauth/core/auth"
+)
+
+// kind is a JS value's type as typeof names it, without panicking on the
+// types syscall/js does not know (a BigInt makes js.Value.Type panic).
+func kind(v safejs.Value) (k string) {
+	defer func() {
+		if recover() != nil {
+			k = "bigint"
+		}
+	}()
+	switch v.Type() {
+	case safejs.TypeUndefined:
+		return "undefined"
+	case safejs.TypeNull:
+		return "null"
+	case safejs.TypeBoolean:
+		return "boolean"
+	case safejs.TypeNumber:
+		return "number"
+	case safejs.TypeString:
+		return "string"
+	case safejs.TypeSymbol:
+		return "symbol"
+	case safejs.TypeFunction:
+		return "function"
+	}
+	return "object"
+}
+
+func absent(v safejs.Value) bool {
+	k := kind(v)
+	return k == "undefined" || k == "null"
+}
+
+// loginCall is a login call in any of the vendor's forms.
+type loginCall struct {
+	opts     auth.Options
+	callback safejs.Value // a function, or undefined
+}
+
+// parseLogin accepts every form pages use:
+//
+//	login()  login(options)  login(options, callback)  login(callback)
+//	login(callback, options)  login(username, password, insecure, callback)
+func parseLogin(args []safejs.Value) (loginCall, error) {
+	a0, a1 := arg(args, 0), arg(args, 1)
+	call := loginCall{callback: safejs.Undefined()}
+	var opts safejs.Value
+	switch kind(a0) {
+	case "string": // the old form
+		user, _ := a0.String()
+		if kind(a1) != "string" {
+			return call, typeErrorf("login", "login(username, password, insecure, callback) needs the password as a string, not "+kind(a1))
+		}
+		pass, _ := a1.String()
+		call.opts = auth.Options{Username: user, Password: pass}
+		cb, err := callbackArg("login", arg(args, 3))
+		call.callback = cb
+		return call, err
+	case "function":
+		call.callback, opts = a0, a1
+	case "undefined", "null", "object":
+		opts = a0
+		cb, err := callbackArg("login", a1)
+		if err != nil {
+			return call, err
+		}
+		call.callback = cb
+	default:
+		return call, typeErrorf("login", "the first argument must be an options object, a callback or a username, not "+kind(a0))
+	}
+	o, err := parseLoginOptions(opts)
+	call.opts = o
+	return call, err
+}
+
+// callbackArg accepts a function, undefined or null.
+func callbackArg(method string, v safejs.Value) (safejs.Value, error) {
+	switch kind(v) {
+	case "function":
+		return v, nil
+	case "undefined", "null":
+		return safejs.Undefined(), nil
+	}
+	return safejs.Undefined(), typeErrorf(method, "the callback must be a function, not "+kind(v))
+}
+
+// loginOptionKinds lists the vendor's login options and their JS types.
+var loginOptionKinds = map[string]string{
+	"checkonly": "boolean", "notoken": "boolean", "nodom": "boolean",
+	"username": "string", "password": "string", "subid": "string",
+	"application": "string", "origin": "string",
+	"tokens": "array", "tokenCB": "function",
+}
+
+func parseLoginOptions(v safejs.Value) (auth.Options, error) {
+	var o auth.Options
+	if absent(v) {
+		return o, nil
+	}
+	if kind(v) != "object" {
+		return o, typeErrorf("login", "options must be an object, not "+kind(v))
+	}
+	fields := map[string]safejs.Value{}
+	for name, want := range loginOptionKinds {
+		f, err := v.Get(name)
+		if err != nil {
+			return o, typeErrorf("login", "reading option "+name+" failed: "+err.Error())
+		}
+		if absent(f) {
+			continue
+		}
+		got := kind(f)
+		if got == "object" && isArray(f) {
+			got = "array"
+		}
+		if got != want {
+			return o, typeErrorf("login", "option "+name+" must be a "+want+", not "+got)
+		}
+		fields[name] = f
+	}
+	o.CheckOnly = boolField(fields, "checkonly")
+	o.NoToken = boolField(fields, "notoken")
+	o.NoDOM = boolField(fields, "nodom")
+	o.Username = stringField(fields, "username")
+	o.Password = stringField(fields, "password")
+	o.SubID = stringField(fields, "subid")
+	o.Application = stringField(fields, "application")
+	if t, ok := fields["tokens"]; ok {
+		if err := checkStrings(t); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+func boolField(f map[string]safejs.Value, name string) bool {
+	v, ok := f[name]
+	if !ok {
+		return false
+	}
+	b, _ := v.Bool()
+	return b
+}
+
+func stringField(f map[string]safejs.Value, name string) string {
+	v, ok := f[name]
+	if !ok {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+func isArray(v safejs.Value) bool {
+	r, err := mustGet(global, "Array").Call("isArray", v)
+	if err != nil {
+		return false
+	}
+	b, _ := r.Bool()
+	return b
+}
+
+func checkStrings(arr safejs.Value) error {
+	n, err := arr.Length()
+	if err != nil {
+		return typeErrorf("login", "option tokens: "+err.Error())
+	}
+	for i := 0; i < n; i++ {
+		e, err := arr.Index(i)
+		if err != nil || kind(e) != "string" {
+			return typeErrorf("login", "option tokens must be an array of strings")
+		}
+	}
+	return nil
+}
+
+// optionalBool reads an optional boolean argument (undefined and null are false).
+func optionalBool(method, what string, v safejs.Value) (bool, error) {
+	switch kind(v) {
+	case "undefined", "null":
+		return false, nil
+	case "boolean":
+		return v.Bool()
+	}
+	return false, typeErrorf(method, what+" must be a boolean, not "+kind(v))
+}
+
+// requiredString reads a string argument.
+func requiredString(method, what string, v safejs.Value) (string, error) {
+	if kind(v) != "string" {
+		return "", typeErrorf(method, what+" must be a string, not "+kind(v))
+	}
+	return v.String()
+}

@@ -1,0 +1,46 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"errors"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/pbxauth/pbxauth/core/auth"
+)
+
+// CodeInternal is the code of a rejection caused by a fault of this module.
+const CodeInternal = "internal"
+
+// TypeError reports an argument of the wrong JavaScript type; pages see a
+// TypeError with code bad_option.
+type TypeError struct{ Message string }
+
+func (e *TypeError) Error() string { return e.Message }
+
+func typeErrorf(method, msg string) *TypeError {
+	return &TypeError{Message: "IPCortex.PBX.Auth." + method + ": " + msg}
+}
+
+// JSError converts a Go error into a JS Error (TypeError for wrong argument
+// types) whose `code` is the stable code of the failure.
+func JSError(err error) safejs.Value {
+	ctor, code := "Error", string(auth.CodeOf(err))
+	var te *TypeError
+	var ie *internalError
+	switch {
+	case errors.As(err, &te):
+		ctor, code = "TypeError", string(auth.CodeBadOption)
+	case errors.As(err, &ie):
+		code = CodeInternal
+	case code == "":
+		code = CodeInternal
+	}
+	e, jerr := mustGet(global, ctor).New(err.Error())
+	if jerr != nil {
+		return safejs.Undefined()
+	}
+	_ = e.Set("code", code)
+	return e
+}

@@ -1,0 +1,218 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"context"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/pbxauth/pbxauth/core/auth"
+)
+
+// Properties keeps the page-visible properties of IPCortex.PBX.Auth (id,
+// uname, name, company) equal to the core's user. Its Set is the core's
+// Config.OnChange.
+type Properties struct {
+	Target safejs.Value
+}
+
+// Set writes u's properties onto the target; nil means logged out, and every
+// property is null (id stays a Number or null, as pages compare it with ===).
+func (p Properties) Set(u *auth.User) {
+	vals := map[string]any{"id": nil, "uname": nil, "name": nil, "company": nil}
+	if u != nil {
+		vals = map[string]any{"id": float64(u.ID), "uname": u.Login, "name": u.Name, "company": u.Company}
+	}
+	for k, v := range vals {
+		_ = p.Target.Set(k, v)
+	}
+}
+
+// userInfo is what getUserInfo() returns: {id, login, name, company, home,
+// perms}; all null (perms {}) when logged out, so that pages reading a field
+// do not throw.
+func userInfo(u *auth.User) map[string]any {
+	perms := map[string]any{}
+	if u == nil {
+		return map[string]any{"id": nil, "login": nil, "name": nil, "company": nil, "home": nil, "perms": perms}
+	}
+	for k, v := range u.Perms {
+		perms[k] = v
+	}
+	return map[string]any{"id": float64(u.ID), "login": u.Login, "name": u.Name, "company": u.Company, "home": u.Home, "perms": perms}
+}
+
+// asyncMethod parses its arguments synchronously and returns the work to do
+// and the vendor-style callback (undefined if none).
+type asyncMethod func(args []safejs.Value) (work func(ctx context.Context) (any, error), callback safejs.Value, err error)
+
+// syncMethod answers at once; an error is returned to the loader as an Error
+// value, which it throws.
+type syncMethod func(args []safejs.Value) (any, error)
+
+// Export returns the implementation object that the loader's
+// IPCortex.PBX.Auth delegates to. Its functions live as long as the page.
+func Export(c *auth.Client) (safejs.Value, error) {
+	obj := newObject()
+	noop, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any { return nil })
+	if err != nil {
+		return obj, err
+	}
+	async := map[string]asyncMethod{
+		"login": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+			call, err := parseLogin(args)
+			return func(ctx context.Context) (any, error) { return nil, c.Login(ctx, call.opts) }, call.callback, err
+		},
+		"logout": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+			cb, err := callbackArg("logout", arg(args, 0))
+			return func(ctx context.Context) (any, error) { return nil, c.Logout(ctx) }, cb, err
+		},
+		"exit": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+			logout, cb, err := parseExit(args)
+			return func(ctx context.Context) (any, error) { return nil, c.Exit(ctx, auth.ExitOptions{Logout: logout}) }, cb, err
+		},
+		"rtcReset": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+			getNew, err := optionalBool("rtcReset", "getnew", arg(args, 0))
+			cb, cerr := callbackArg("rtcReset", arg(args, 1))
+			return func(ctx context.Context) (any, error) {
+				pw, err := c.RTCReset(ctx, getNew)
+				if err != nil || !getNew {
+					return nil, err
+				}
+				return pw, nil
+			}, cb, firstErr(err, cerr)
+		},
+		"setCompany": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+			company, err := requiredString("setCompany", "the company id", arg(args, 0))
+			cb, cerr := callbackArg("setCompany", arg(args, 1))
+			return func(ctx context.Context) (any, error) { return nil, c.SetCompany(ctx, company) }, cb, firstErr(err, cerr)
+		},
+	}
+	async["rtcreset"] = async["rtcReset"]     // the older name
+	async["selcompany"] = async["setCompany"] // the older name
+
+	sync := map[string]syncMethod{
+		"getSubID": func([]safejs.Value) (any, error) { return c.GetSubID() },
+		// useSubID adopts the sub-ID that the loader handed out before the
+		// module was ready, so that there is one sub-ID whatever the storage.
+		"useSubID": func(args []safejs.Value) (any, error) {
+			id, err := requiredString("useSubID", "the sub-ID", arg(args, 0))
+			if err != nil {
+				return nil, err
+			}
+			return nil, c.SetSubID(id)
+		},
+		"setHost": func(args []safejs.Value) (any, error) {
+			uri, err := requiredString("setHost", "the host", arg(args, 0))
+			if err != nil {
+				return nil, err
+			}
+			return nil, c.SetHost(uri)
+		},
+		"setWSHost": func(args []safejs.Value) (any, error) {
+			uri, err := requiredString("setWSHost", "the host", arg(args, 0))
+			if err != nil {
+				return nil, err
+			}
+			return nil, c.SetWSHost(uri)
+		},
+		"getUserInfo": func([]safejs.Value) (any, error) { return userInfo(c.User()), nil },
+	}
+
+	for name, m := range async {
+		if err := setFunc(obj, name, asyncFunc(m, noop)); err != nil {
+			return obj, err
+		}
+	}
+	for name, m := range sync {
+		if err := setFunc(obj, name, syncFunc(m)); err != nil {
+			return obj, err
+		}
+	}
+	return obj, nil
+}
+
+func setFunc(obj safejs.Value, name string, fn func(safejs.Value, []safejs.Value) any) error {
+	f, err := safejs.FuncOf(fn)
+	if err != nil {
+		return err
+	}
+	return obj.Set(name, f)
+}
+
+// asyncFunc turns m into a JS function that returns a Promise. With a
+// callback, the callback gets (success, message) first; the Promise still
+// settles, but a rejection nobody handles is not reported as unhandled, as
+// callback pages never look at the Promise.
+func asyncFunc(m asyncMethod, noop safejs.Func) func(safejs.Value, []safejs.Value) any {
+	return func(_ safejs.Value, args []safejs.Value) any {
+		var work func(context.Context) (any, error)
+		cb := safejs.Undefined()
+		_, perr := guard(func() (any, error) {
+			var err error
+			work, cb, err = m(args)
+			return nil, err
+		})
+		p := Promise(func() (any, error) {
+			out, err := any(nil), perr
+			if err == nil {
+				out, err = work(context.Background())
+			}
+			if kind(cb) == "function" {
+				msg := "ok"
+				if err != nil {
+					msg = err.Error()
+				}
+				if _, cerr := cb.Invoke(err == nil, msg); cerr != nil {
+					logConsole("error", "a callback threw: "+cerr.Error())
+				}
+			}
+			return out, err
+		})
+		if kind(cb) == "function" {
+			_, _ = p.Call("catch", noop)
+		}
+		return p
+	}
+}
+
+// syncFunc turns m into a JS function that returns its value, or an Error
+// value for the loader to throw.
+func syncFunc(m syncMethod) func(safejs.Value, []safejs.Value) any {
+	return func(_ safejs.Value, args []safejs.Value) any {
+		v, err := guard(func() (any, error) { return m(args) })
+		if err != nil {
+			return JSError(err)
+		}
+		return v
+	}
+}
+
+func parseExit(args []safejs.Value) (logout bool, cb safejs.Value, err error) {
+	a0 := arg(args, 0)
+	cb, err = callbackArg("exit", arg(args, 1))
+	switch kind(a0) {
+	case "undefined", "null":
+		return false, cb, err
+	case "function": // exit(callback)
+		return false, a0, nil
+	case "object":
+		v, gerr := a0.Get("logout")
+		if gerr != nil {
+			return false, cb, typeErrorf("exit", "reading option logout failed: "+gerr.Error())
+		}
+		logout, berr := optionalBool("exit", "option logout", v)
+		return logout, cb, firstErr(berr, err)
+	}
+	return false, cb, typeErrorf("exit", "options must be an object such as {logout: true}, not "+kind(a0))
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

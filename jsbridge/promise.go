@@ -1,0 +1,156 @@
+//go:build js && wasm
+
+// Package jsbridge is the browser side of the core's interfaces: fetch for
+// the Transport, sessionStorage for Storage, Web Crypto for randomness, and
+// the export of IPCortex.PBX.Auth with Promises and JS Errors. Every call into
+// JavaScript goes through safejs, so a JS exception becomes a Go error, and
+// every entry point from JavaScript recovers, so a Go panic never ends the
+// runtime.
+package jsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hack-pad/safejs"
+)
+
+var (
+	global     = safejs.Global()
+	jsPromise  = mustGet(global, "Promise")
+	jsObject   = mustGet(global, "Object")
+	jsUint8Arr = mustGet(global, "Uint8Array")
+)
+
+func mustGet(v safejs.Value, name string) safejs.Value {
+	out, err := v.Get(name)
+	if err != nil {
+		return safejs.Undefined()
+	}
+	return out
+}
+
+// newObject returns a new, empty JS object.
+func newObject() safejs.Value {
+	o, err := jsObject.New()
+	if err != nil {
+		return safejs.Undefined()
+	}
+	return o
+}
+
+// Promise runs fn in its own goroutine and returns a JS Promise of its result.
+// The JS caller is never blocked (a blocked callback hangs the page), and a
+// panic in fn rejects the Promise instead of ending the Go runtime.
+func Promise(fn func() (any, error)) safejs.Value {
+	var resolve, reject safejs.Value
+	exec, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		resolve, reject = args[0], args[1]
+		return nil
+	})
+	if err != nil {
+		return safejs.Undefined()
+	}
+	p, err := jsPromise.New(exec)
+	exec.Release() // the executor has run: new Promise calls it at once
+	if err != nil {
+		return safejs.Undefined()
+	}
+	go func() {
+		v, err := guard(fn)
+		if err != nil {
+			_, _ = reject.Invoke(JSError(err))
+			return
+		}
+		_, _ = resolve.Invoke(v)
+	}()
+	return p
+}
+
+// guard calls fn and turns a panic into an error with code "internal".
+func guard(fn func() (any, error)) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &internalError{fmt.Sprint(r)}
+		}
+	}()
+	return fn()
+}
+
+type internalError struct{ what string }
+
+func (e *internalError) Error() string {
+	return "internal error in the auth module (" + e.what + "); the module keeps working, please report this"
+}
+
+// Await waits, in a goroutine that is not a JS callback, for a JS Promise to
+// settle. If ctx ends first it returns ctx's error; the Promise's handlers
+// stay until it settles and then release themselves.
+func Await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
+	type result struct {
+		v   safejs.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	var onOK, onErr safejs.Func
+	release := func() { onOK.Release(); onErr.Release() }
+	var err error
+	onOK, err = safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		ch <- result{v: arg(args, 0)}
+		release()
+		return nil
+	})
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	onErr, err = safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		ch <- result{err: rejection(arg(args, 0))}
+		release()
+		return nil
+	})
+	if err != nil {
+		onOK.Release()
+		return safejs.Undefined(), err
+	}
+	if _, err := p.Call("then", onOK, onErr); err != nil {
+		release()
+		return safejs.Undefined(), err
+	}
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		return safejs.Undefined(), ctx.Err()
+	}
+}
+
+func arg(args []safejs.Value, i int) safejs.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return safejs.Undefined()
+}
+
+// rejection turns a Promise's rejection reason into a Go error.
+func rejection(v safejs.Value) error {
+	msg := "rejected"
+	if m, err := v.Get("message"); err == nil && m.Type() == safejs.TypeString {
+		msg, _ = m.String()
+	} else if s, err := v.String(); err == nil {
+		msg = s
+	}
+	if n, err := v.Get("name"); err == nil && n.Type() == safejs.TypeString {
+		name, _ := n.String()
+		return &JSException{Name: name, Message: msg}
+	}
+	return errors.New(msg)
+}
+
+// JSException is a JavaScript exception (a DOMException or Error) as a Go
+// error, for errors.As.
+type JSException struct {
+	Name, Message string
+}
+
+func (e *JSException) Error() string { return e.Name + ": " + e.Message }

@@ -1,0 +1,90 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"errors"
+
+	"github.com/hack-pad/safejs"
+)
+
+// WebStorage is the core's Storage over window.sessionStorage or
+// window.localStorage. Where the browser refuses storage (a sandboxed frame,
+// some private modes) every call returns an error instead of throwing.
+type WebStorage struct {
+	Name string // "sessionStorage" or "localStorage"
+}
+
+// SessionStorage is this tab's sessionStorage.
+var SessionStorage = WebStorage{Name: "sessionStorage"}
+
+func (s WebStorage) area() (safejs.Value, error) {
+	v, err := global.Get(s.Name)
+	if err != nil {
+		return v, err
+	}
+	if v.IsUndefined() || v.IsNull() {
+		return v, errors.New(s.Name + " is not available in this browser")
+	}
+	return v, nil
+}
+
+// Get returns the value kept under key.
+func (s WebStorage) Get(key string) (string, bool, error) {
+	a, err := s.area()
+	if err != nil {
+		return "", false, err
+	}
+	v, err := a.Call("getItem", key)
+	if err != nil || v.IsNull() || v.IsUndefined() {
+		return "", false, err
+	}
+	str, err := v.String()
+	return str, err == nil, err
+}
+
+// Set keeps value under key.
+func (s WebStorage) Set(key, value string) error {
+	a, err := s.area()
+	if err != nil {
+		return err
+	}
+	_, err = a.Call("setItem", key, value)
+	return err
+}
+
+// Remove forgets key.
+func (s WebStorage) Remove(key string) error {
+	a, err := s.area()
+	if err != nil {
+		return err
+	}
+	_, err = a.Call("removeItem", key)
+	return err
+}
+
+// Random fills b from Web Crypto's getRandomValues.
+func Random(b []byte) error {
+	c, err := global.Get("crypto")
+	if err != nil {
+		return err
+	}
+	u8, err := jsUint8Arr.New(len(b))
+	if err != nil {
+		return err
+	}
+	if _, err := c.Call("getRandomValues", u8); err != nil {
+		return err
+	}
+	_, err = safejs.CopyBytesToGo(b, u8)
+	return err
+}
+
+// ConsoleWarn writes msg with console.warn.
+func ConsoleWarn(msg string) { logConsole("warn", msg) }
+
+func logConsole(level, msg string) {
+	if c, err := global.Get("console"); err == nil {
+		_, _ = c.Call(level, "IPCortex.PBX.Auth: "+msg)
+	}
+}

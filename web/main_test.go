@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/users"
+)
+
+// runMainEnv makes the test binary run main itself, for TestSignal.
+const runMainEnv = "PBX_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	users.HashCost = bcrypt.MinCost // bcrypt is slow under -race
+	if os.Getenv(runMainEnv) != "" {
+		os.Args = append([]string{"web"}, strings.Fields(os.Getenv(runMainEnv))...)
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// syncBuffer collects the server's stderr from its goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var listening = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:\d+)\n$`)
+
+// start runs the program in-process and returns its URL, its stderr and a stop
+// function that cancels it and returns its exit code.
+func start(t *testing.T, args ...string) (url string, stderr *syncBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	outR, outW := io.Pipe()
+	stderr = &syncBuffer{}
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, args, outW, stderr)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr)
+	m := listening.FindStringSubmatch(line)
+	require.NotNil(t, m, "first line %q", line)
+	return m[1], stderr, func() int {
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(10 * time.Second):
+			t.Fatal("the server did not stop")
+			return -1
+		}
+	}
+}
+
+// login posts a login like curl would and returns the status and the reply.
+func login(t *testing.T, url, user, password string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Post(url+wire.PathLogin, "application/json",
+		strings.NewReader(`{"auth":{"type":"auth","username":"`+user+`","password":"`+password+`"}}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestRun(t *testing.T) {
+	url, stderr, stop := start(t, "-addr", ":0")
+
+	status, body, header := login(t, url, "alice", "wonderland")
+	assert.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `"login":"alice"`)
+	assert.Contains(t, header.Get("Set-Cookie"), wire.CookieName+"=")
+
+	resp, err := http.Get(url + "/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(page), "IPCortex PBX (local)")
+
+	assert.Equal(t, 0, stop())
+	assert.Contains(t, stderr.String(), "POST /rest/auth/ 200 ")
+	assert.Contains(t, stderr.String(), "GET / 200 ")
+	assert.NotContains(t, stderr.String(), "wonderland")
+}
+
+func TestRunUsersFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.json")
+	require.NoError(t, os.WriteFile(path, []byte(`[{"id": 1, "login": "dave", "password": "pw", "home": "h"}]`), 0o600))
+	url, _, stop := start(t, "-addr", "127.0.0.1:0", "-users", path, "-origins", "https://app.example")
+	defer stop()
+
+	status, body, _ := login(t, url, "dave", "pw")
+	assert.Equal(t, http.StatusOK, status, body)
+	status, _, _ = login(t, url, "alice", "wonderland")
+	assert.Equal(t, http.StatusUnauthorized, status, "the file replaces the demo users")
+
+	req, err := http.NewRequest(http.MethodPost, url+wire.PathLogin, strings.NewReader(`{"auth":{"type":"auth"}}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "http://localhost:3000")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "-origins replaces the loopback default")
+}
+
+func TestRunFails(t *testing.T) {
+	taken, _, stop := start(t, "-addr", "127.0.0.1:0")
+	defer stop()
+	badUsers := filepath.Join(t.TempDir(), "users.json")
+	require.NoError(t, os.WriteFile(badUsers, []byte(`[{"id": 1, "login": "a", "pasword": "p"}]`), 0o600))
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"help", []string{"-h"}, 0, "-origins ORIGINS"},
+		{"unknown flag", []string{"-port", "1"}, 2, "flag provided but not defined: -port"},
+		{"extra arguments", []string{"serve"}, 2, `unexpected arguments ["serve"]`},
+		{"bad origins", []string{"-origins", "localhost"}, 2, `"localhost" is not an origin`},
+		{"bad users file", []string{"-users", badUsers}, 1, `users file: user 1: unknown field "pasword"`},
+		{"missing users file", []string{"-users", filepath.Join(t.TempDir(), "none.json")}, 1, "no such file"},
+		{"address in use", []string{"-addr", strings.TrimPrefix(taken, "http://")}, 1, "pick another -addr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			assert.Equal(t, tt.code, code)
+			assert.Contains(t, stderr.String(), tt.stderr)
+			assert.Empty(t, stdout.String(), "nothing listens, so nothing is announced")
+		})
+	}
+}
+
+// TestSignal runs the real main in a child process and stops it with SIGTERM.
+func TestSignal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM on Windows")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), runMainEnv+"=-addr 127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	m := listening.FindStringSubmatch(line)
+	require.NotNil(t, m, "first line %q", line)
+	status, body, _ := login(t, m[1], "bob", "builder")
+	assert.Equal(t, http.StatusOK, status, body)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "exit status after SIGTERM; stderr: %s", stderr.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop on SIGTERM")
+	}
+	assert.Contains(t, stderr.String(), "shutting down")
+}
+
+func TestDisplayAddr(t *testing.T) {
+	tests := map[string]string{
+		"0.0.0.0:80":     "127.0.0.1:80",
+		"[::]:80":        "127.0.0.1:80",
+		"127.0.0.1:8080": "127.0.0.1:8080",
+		"[::1]:8080":     "[::1]:8080",
+		"10.1.2.3:9":     "10.1.2.3:9",
+	}
+	for in, want := range tests {
+		a, err := net.ResolveTCPAddr("tcp", in)
+		require.NoError(t, err)
+		assert.Equal(t, want, displayAddr(a), in)
+	}
+}

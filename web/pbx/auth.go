@@ -1,0 +1,217 @@
+package pbx
+
+import (
+	"net/http"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/users"
+)
+
+// caller is who made a call: a user, with its session, or without one when it
+// came with an API key.
+type caller struct {
+	user    *users.User
+	session *session.Session // nil for an API key
+	company string
+}
+
+// identify finds the caller by API key or else by session cookie.
+func (s *Server) identify(c *call) (*caller, error) {
+	key, err := c.key()
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		u, ok := s.users.ByKey(key)
+		if !ok {
+			return nil, fail(http.StatusUnauthorized, wire.CodeAuthFailed, "unknown API key")
+		}
+		return &caller{user: u, company: u.Company}, nil
+	}
+	ss, ok := s.session(c)
+	if !ok {
+		return nil, loginRequired()
+	}
+	u, ok := s.users.ByID(ss.UserID)
+	if !ok { // the user is gone; so is its session
+		s.sessions.Delete(ss.ID)
+		return nil, loginRequired()
+	}
+	return &caller{user: u, session: &ss, company: ss.Company}, nil
+}
+
+func loginRequired() error {
+	return fail(http.StatusUnauthorized, wire.CodeLoginRequired, "log in first")
+}
+
+// key returns the call's API key, from the body or the Authorization header.
+func (c *call) key() (string, error) {
+	header, _ := wire.KeyFromHeader(c.r.Header.Get("Authorization"))
+	body := c.auth.Key
+	if header != "" && body != "" && header != body {
+		return "", badRequest("the API key in the body and the one in the Authorization header differ; send one")
+	}
+	if body != "" {
+		return body, nil
+	}
+	return header, nil
+}
+
+// session returns the live session of the call's cookie. A session is bound
+// to the sub-ID it was made under, so one sub-ID's cookie cannot stand in for
+// another's.
+func (s *Server) session(c *call) (session.Session, bool) {
+	ck, err := c.r.Cookie(wire.SessionCookie(c.subID))
+	if err != nil {
+		return session.Session{}, false
+	}
+	ss, ok := s.sessions.Get(ck.Value)
+	if !ok || ss.SubID != c.subID {
+		return session.Session{}, false
+	}
+	return ss, true
+}
+
+// auth serves /rest/auth/: a login with username and password, a key call or
+// a check of the session.
+func (s *Server) auth(c *call) (*wire.Response, error) {
+	switch {
+	case c.auth.Username != "":
+		return s.login(c)
+	case c.auth.Password != "":
+		return nil, badRequest(`"password" without "username"; send both to log in`)
+	}
+	who, err := s.identify(c)
+	if err != nil {
+		return nil, err
+	}
+	return userReply(who.user, who.company, ""), nil
+}
+
+// login checks the credentials and starts a new session. A session the
+// cookie carried ends: every login gets a fresh id, so a cookie planted
+// before the login cannot be used to ride on it.
+func (s *Server) login(c *call) (*wire.Response, error) {
+	if c.auth.Key != "" {
+		return nil, badRequest(`send "username" and "password", or "key", not both`)
+	}
+	if c.auth.Password == "" {
+		return nil, badRequest("the password is blank; users without one send a dummy password")
+	}
+	u, err := s.users.Authenticate(c.auth.Username, c.auth.Password)
+	if err != nil {
+		return nil, fail(http.StatusUnauthorized, wire.CodeAuthFailed, "wrong username or password")
+	}
+	if old, ok := s.session(c); ok {
+		s.sessions.Delete(old.ID)
+	}
+	ss := s.sessions.Create(u.ID, u.Company, c.subID)
+	http.SetCookie(c.w, sessionCookie(c, ss.ID))
+	return userReply(u, ss.Company, ss.ID), nil
+}
+
+// logout ends the session, if there is one, and expires its cookie. It never
+// fails, so that a client can always get back to a clean state.
+func (s *Server) logout(c *call) (*wire.Response, error) {
+	if ss, ok := s.session(c); ok {
+		s.sessions.Delete(ss.ID)
+	}
+	ck := sessionCookie(c, "")
+	ck.MaxAge = -1
+	http.SetCookie(c.w, ck)
+	return success(), nil
+}
+
+// cleanup marks chat offline and releases the phone password; the session
+// stays. With an API key there is no session, so nothing changes.
+func (s *Server) cleanup(c *call) (*wire.Response, error) {
+	who, err := s.identify(c)
+	if err != nil {
+		return nil, err
+	}
+	if who.session != nil {
+		if _, ok := s.sessions.Cleanup(who.session.ID); !ok {
+			return nil, loginRequired()
+		}
+	}
+	return success(), nil
+}
+
+// company selects a company for the session; with an API key it only answers
+// what the user would look like in it.
+func (s *Server) company(c *call) (*wire.Response, error) {
+	who, err := s.identify(c)
+	if err != nil {
+		return nil, err
+	}
+	co := c.auth.Company
+	if co == "" {
+		return nil, badRequest(`"company" must name the company to select`)
+	}
+	if !who.user.MaySelect(co) {
+		return nil, fail(http.StatusForbidden, wire.CodeForbidden, "this user may not select company %q", co)
+	}
+	if who.session != nil {
+		if _, ok := s.sessions.SelectCompany(who.session.ID, co); !ok {
+			return nil, loginRequired()
+		}
+	}
+	return userReply(who.user, co, ""), nil
+}
+
+// rtcReset gives the session a new phone password and, with getnew, returns
+// it. With an API key there is no session to keep it in: the reply carries a
+// fresh password that nothing else knows.
+func (s *Server) rtcReset(c *call) (*wire.Response, error) {
+	who, err := s.identify(c)
+	if err != nil {
+		return nil, err
+	}
+	password := session.NewSecret()
+	if who.session != nil {
+		ss, ok := s.sessions.ResetPhonePassword(who.session.ID)
+		if !ok {
+			return nil, loginRequired()
+		}
+		password = ss.PhonePassword
+	}
+	resp := success()
+	if c.auth.GetNew {
+		resp.Password = password
+	}
+	return resp, nil
+}
+
+func success() *wire.Response {
+	return &wire.Response{Result: wire.ResultSuccess}
+}
+
+// userReply is a success that describes u in company; sessionID goes only into
+// the reply that sets the cookie.
+func userReply(u *users.User, company, sessionID string) *wire.Response {
+	resp := success()
+	resp.User = &wire.User{
+		ID: u.ID, Login: u.Login, Name: u.Name, Company: company, Home: u.Home,
+		Session: sessionID, Perms: u.Perms,
+	}
+	return resp
+}
+
+// sessionCookie is the cookie of the call's sub-ID that carries sessionID.
+// Over https it is SameSite=None and Secure, so that trusted pages of other
+// sites can send it; over http browsers refuse that, so it is Lax.
+func sessionCookie(c *call, sessionID string) *http.Cookie {
+	ck := &http.Cookie{
+		Name:     wire.SessionCookie(c.subID),
+		Value:    sessionID,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if c.r.TLS != nil {
+		ck.Secure = true
+		ck.SameSite = http.SameSiteNoneMode
+	}
+	return ck
+}

@@ -1,0 +1,160 @@
+package pbx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+)
+
+// call is one REST request that passed the checks every path shares.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	subID string
+	auth  wire.Auth
+}
+
+// failure is an error that becomes a "fail" reply with this status and code.
+type failure struct {
+	status  int
+	code    string
+	message string
+}
+
+func (f *failure) Error() string { return f.code + ": " + f.message }
+
+func fail(status int, code, format string, args ...any) error {
+	return &failure{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) error {
+	return fail(http.StatusBadRequest, wire.CodeBadRequest, format, args...)
+}
+
+// rest serves one REST path whose body must carry an auth object of type typ.
+func (s *Server) rest(typ string, serve func(*call) (*wire.Response, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := readCall(w, r, typ)
+		var resp *wire.Response
+		if err == nil {
+			resp, err = serve(c)
+		}
+		if err != nil {
+			s.replyError(w, err)
+			return
+		}
+		reply(w, http.StatusOK, resp)
+	})
+}
+
+// readCall checks method, content type, sub-ID and body, in that order.
+func readCall(w http.ResponseWriter, r *http.Request, typ string) (*call, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		return nil, fail(http.StatusMethodNotAllowed, wire.CodeMethodNotAllowed, "use POST, not %s", r.Method)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, fail(http.StatusUnsupportedMediaType, wire.CodeUnsupportedMedia, "send the body as Content-Type: application/json")
+	}
+	subID, err := subIDOf(r)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := decodeAuth(w, r, typ)
+	if err != nil {
+		return nil, err
+	}
+	return &call{w: w, r: r, subID: subID, auth: auth}, nil
+}
+
+// subIDOf returns the call's sub-ID, "" for none.
+func subIDOf(r *http.Request) (string, error) {
+	vs, ok := r.URL.Query()[wire.SubIDParam]
+	if !ok {
+		return "", nil
+	}
+	if len(vs) != 1 || !wire.ValidSubID(vs[0]) {
+		return "", badRequest("the sub-ID must be given once, as 1 to %d of A-Z a-z 0-9 - _", wire.MaxSubIDLen)
+	}
+	return vs[0], nil
+}
+
+// decodeAuth reads the body {"auth": {"type": typ, ...}} and nothing else.
+func decodeAuth(w http.ResponseWriter, r *http.Request, typ string) (wire.Auth, error) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, wire.MaxBody))
+	dec.DisallowUnknownFields()
+	var req wire.Request
+	err := dec.Decode(&req)
+	if err == nil {
+		if _, err = dec.Token(); err == nil {
+			return wire.Auth{}, badRequest("send one JSON object; there is more after it")
+		}
+		if err == io.EOF {
+			err = nil
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return wire.Auth{}, fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)
+	case err != nil:
+		return wire.Auth{}, badRequest(`the body must be {"auth": {"type": %q, ...}}: %s`, typ, describe(err))
+	case req.Auth.Type != typ:
+		return wire.Auth{}, badRequest(`this path wants {"auth": {"type": %q, ...}}`, typ)
+	}
+	return req.Auth, nil
+}
+
+// describe says what is wrong with a body that does not decode.
+func describe(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Sprintf("want an object, got a JSON %s", te.Value)
+		}
+		want := "an object"
+		switch te.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "true or false"
+		}
+		return fmt.Sprintf("field %q: want %s, got a JSON %s", te.Field, want, te.Value)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it is empty or cut short"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// replyError answers a failed call; errors that are not a failure are faults
+// of the server, logged and answered with 500.
+func (s *Server) replyError(w http.ResponseWriter, err error) {
+	var f *failure
+	if !errors.As(err, &f) {
+		s.log.Printf("internal error: %v", err)
+		f = &failure{http.StatusInternalServerError, wire.CodeInternal, "the server failed; its log says why"}
+	}
+	reply(w, f.status, &wire.Response{
+		Result: wire.ResultFail,
+		Error:  &wire.Error{Code: f.code, Message: f.message},
+	})
+}
+
+// reply writes a JSON reply. Replies carry session ids and passwords, so no
+// cache may keep them.
+func reply(w http.ResponseWriter, status int, resp *wire.Response) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(resp) // a client that went away is not our fault
+}

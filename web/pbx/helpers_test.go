@@ -1,0 +1,255 @@
+package pbx
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/users"
+)
+
+func TestMain(m *testing.M) {
+	users.HashCost = bcrypt.MinCost // bcrypt is slow under -race
+	os.Exit(m.Run())
+}
+
+// demo is the demo directory, loaded once for all tests.
+var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
+
+// clock is a fake time source that tests move by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer collects log output from the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is a running server with the demo users, a fake clock, a captured log
+// and a client with a cookie jar, like one browser.
+type env struct {
+	t        *testing.T
+	server   *Server
+	srv      *httptest.Server
+	client   *http.Client
+	sessions *session.Store
+	clock    *clock
+	log      *syncBuffer
+}
+
+// newEnv starts a server; change adjusts its config (nil: the defaults).
+func newEnv(t *testing.T, change func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, sessions: session.New(), log: &syncBuffer{}, clock: &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	e.sessions.Now = e.clock.Now
+	cfg := Config{Users: demo(), Sessions: e.sessions, Logger: log.New(e.log, "", 0)}
+	if change != nil {
+		change(&cfg)
+	}
+	e.server = New(cfg)
+	e.srv = httptest.NewServer(e.server)
+	t.Cleanup(e.srv.Close)
+	e.client = newClient(t, e.srv.Client())
+	return e
+}
+
+// newClient returns a copy of base with a cookie jar of its own.
+func newClient(t *testing.T, base *http.Client) *http.Client {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := *base
+	c.Jar = jar
+	return &c
+}
+
+// result is a reply: its status, headers, raw body and decoded body.
+type result struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   wire.Response
+}
+
+// code is the error code of a failure, "" for a success.
+func (r result) code() string {
+	if r.body.Error == nil {
+		return ""
+	}
+	return r.body.Error.Code
+}
+
+// cookies are the cookies the reply sets.
+func (r result) cookies() []*http.Cookie {
+	return (&http.Response{Header: r.header}).Cookies()
+}
+
+// keys decodes the raw body generically, to see exactly which JSON keys it has.
+func (r result) keys(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.raw, &m), "body %s", r.raw)
+	return m
+}
+
+// req describes a request; the zero values are the usual ones.
+type req struct {
+	method      string // "" is POST
+	base        string // "" is the env's server
+	path        string
+	query       string // "subid=x", without "?"
+	contentType string // "" is application/json; "-" sends none
+	body        string
+	header      map[string]string
+}
+
+// do sends r with the env's client.
+func (e *env) do(r req) result {
+	return e.doWith(e.client, r)
+}
+
+func (e *env) doWith(c *http.Client, r req) result {
+	t := e.t
+	t.Helper()
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	base := r.base
+	if base == "" {
+		base = e.srv.URL
+	}
+	u := base + r.path
+	if r.query != "" {
+		u += "?" + r.query
+	}
+	hr, err := http.NewRequest(method, u, strings.NewReader(r.body))
+	require.NoError(t, err)
+	switch r.contentType {
+	case "":
+		hr.Header.Set("Content-Type", "application/json")
+	case "-":
+	default:
+		hr.Header.Set("Content-Type", r.contentType)
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	resp, err := c.Do(hr)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	res := result{status: resp.StatusCode, header: resp.Header, raw: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(t, json.Unmarshal(raw, &res.body), "body %s", raw)
+	}
+	return res
+}
+
+// login logs in under subID with the env's client and returns the reply.
+func (e *env) login(user, password, subID string) result {
+	e.t.Helper()
+	return e.do(loginReq(user, password, subID))
+}
+
+func loginReq(user, password, subID string) req {
+	return req{path: wire.PathLogin, query: subQuery(subID), body: body(wire.Auth{Type: wire.TypeAuth, Username: user, Password: password})}
+}
+
+func checkReq(subID string) req {
+	return req{path: wire.PathLogin, query: subQuery(subID), body: `{"auth":{"type":"auth"}}`}
+}
+
+func subQuery(subID string) string {
+	if subID == "" {
+		return ""
+	}
+	return wire.SubIDParam + "=" + subID
+}
+
+// body encodes a request body.
+func body(a wire.Auth) string {
+	b, err := json.Marshal(wire.Request{Auth: a})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// newTLSServer serves the env's server over https too.
+func newTLSServer(t *testing.T, e *env) *httptest.Server {
+	srv := httptest.NewTLSServer(e.server)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// cookieOf returns the session id the env's jar holds for subID.
+func (e *env) cookieOf(subID string) string {
+	e.t.Helper()
+	u, err := url.Parse(e.srv.URL)
+	require.NoError(e.t, err)
+	for _, ck := range e.client.Jar.Cookies(u) {
+		if ck.Name == wire.SessionCookie(subID) {
+			return ck.Value
+		}
+	}
+	e.t.Fatalf("no cookie for sub-ID %q", subID)
+	return ""
+}
+
+// sessionOf returns the session that a login reply started.
+func (e *env) sessionOf(login result) session.Session {
+	e.t.Helper()
+	require.NotNil(e.t, login.body.User, "login reply %s", login.raw)
+	ss, ok := e.sessions.Get(login.body.User.Session)
+	require.True(e.t, ok, "the login's session is not in the store")
+	return ss
+}
+
+// readAll reads and closes a reply's body.
+func readAll(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}

@@ -1,0 +1,177 @@
+package session
+
+import (
+	"context"
+	"encoding/base64"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// clock is a fake time source that tests move by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newStore() (*Store, *clock) {
+	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := New()
+	s.Now = c.Now
+	return s, c
+}
+
+func TestCreateGet(t *testing.T) {
+	s, _ := newStore()
+	a := s.Create(101, "default", "")
+	b := s.Create(101, "default", "tab1")
+	assert.NotEqual(t, a.ID, b.ID)
+	raw, err := base64.RawURLEncoding.DecodeString(a.ID)
+	require.NoError(t, err)
+	assert.Len(t, raw, 32)
+	assert.True(t, a.ChatOnline)
+	assert.NotEmpty(t, a.PhonePassword)
+	assert.NotEqual(t, a.PhonePassword, b.PhonePassword)
+
+	got, ok := s.Get(b.ID)
+	require.True(t, ok)
+	assert.Equal(t, b, got)
+	assert.Equal(t, "tab1", got.SubID)
+
+	_, ok = s.Get("nope")
+	assert.False(t, ok)
+}
+
+func TestChanges(t *testing.T) {
+	s, _ := newStore()
+	a := s.Create(101, "default", "")
+
+	got, ok := s.SelectCompany(a.ID, "acme")
+	require.True(t, ok)
+	assert.Equal(t, "acme", got.Company)
+
+	got, ok = s.Cleanup(a.ID)
+	require.True(t, ok)
+	assert.False(t, got.ChatOnline)
+	assert.Empty(t, got.PhonePassword)
+
+	got, ok = s.ResetPhonePassword(a.ID)
+	require.True(t, ok)
+	assert.NotEmpty(t, got.PhonePassword)
+	again, _ := s.ResetPhonePassword(a.ID)
+	assert.NotEqual(t, got.PhonePassword, again.PhonePassword)
+
+	got, _ = s.Get(a.ID)
+	assert.Equal(t, "acme", got.Company, "the session keeps its changes")
+
+	_, ok = s.Cleanup("nope")
+	assert.False(t, ok)
+}
+
+func TestDelete(t *testing.T) {
+	s, _ := newStore()
+	a := s.Create(101, "default", "")
+	s.Delete(a.ID)
+	_, ok := s.Get(a.ID)
+	assert.False(t, ok)
+	s.Delete(a.ID) // twice is fine
+	assert.Equal(t, 0, s.Len())
+}
+
+func TestExpiry(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []time.Duration // each step is followed by a Get
+		live  bool
+	}{
+		{"fresh", []time.Duration{0}, true},
+		{"just under idle", []time.Duration{DefaultIdleTimeout - time.Second}, true},
+		{"idle", []time.Duration{DefaultIdleTimeout}, false},
+		{"use keeps it alive", []time.Duration{7 * time.Hour, 7 * time.Hour, 7 * time.Hour}, true},
+		{"max age despite use", []time.Duration{7 * time.Hour, 7 * time.Hour, 7 * time.Hour, 3 * time.Hour}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := newStore()
+			a := s.Create(1, "c", "")
+			ok := false
+			for _, d := range tt.steps {
+				c.Add(d)
+				_, ok = s.Get(a.ID)
+			}
+			assert.Equal(t, tt.live, ok)
+			if !tt.live {
+				assert.Equal(t, 0, s.Len(), "an expired session is dropped when looked up")
+			}
+		})
+	}
+}
+
+func TestSweep(t *testing.T) {
+	s, c := newStore()
+	old := s.Create(1, "c", "")
+	c.Add(5 * time.Hour)
+	young := s.Create(2, "c", "")
+	c.Add(4 * time.Hour)
+
+	assert.Equal(t, 1, s.Sweep())
+	assert.Equal(t, 1, s.Len())
+	_, ok := s.Get(old.ID)
+	assert.False(t, ok)
+	_, ok = s.Get(young.ID)
+	assert.True(t, ok)
+}
+
+func TestSweepEvery(t *testing.T) {
+	s, c := newStore()
+	s.Create(1, "c", "")
+	c.Add(DefaultMaxAge)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.SweepEvery(ctx, time.Millisecond)
+		close(done)
+	}()
+	assert.Eventually(t, func() bool { return s.Len() == 0 }, 5*time.Second, time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("SweepEvery did not stop when its context ended")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s, c := newStore()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			a := s.Create(int64(i), "c", "")
+			for range 100 {
+				s.Get(a.ID)
+				s.ResetPhonePassword(a.ID)
+				c.Add(time.Second)
+				s.Sweep()
+			}
+			s.Delete(a.ID)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 0, s.Len())
+}

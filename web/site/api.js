@@ -1,0 +1,176 @@
+/* IPCortex.PBX.Auth loader: defines the object at once, loads the Go/WebAssembly
+ * module beside this script, and replays every call made before the module was
+ * ready, in order. Served as /api/api.js, /api/wrapper.whtm and
+ * /api/wrapper_kphone.whtm. The module owns all state once it is ready; before
+ * that, the few synchronous methods answer from what the module will read. */
+(function () {
+  'use strict';
+  var g = globalThis;
+  g.IPCortex = g.IPCortex || {};
+  g.IPCortex.PBX = g.IPCortex.PBX || {};
+  if (g.IPCortex.PBX.Auth && g.IPCortex.PBX.Auth._pbxauthLoader) return; // loaded twice
+
+  var SUBID_KEY = 'IPCortex.PBX.Auth.subid'; // = auth.SubIDKey in core/auth
+  var src = scriptSrc();
+  var base = src.replace(/[?#].*$/, '').replace(/[^\/]*$/, '');
+  var origin = new URL(src).origin;
+
+  var Auth = { id: null, uname: null, name: null, company: null };
+  Object.defineProperty(Auth, '_pbxauthLoader', { value: true });
+  g.IPCortex.PBX.Auth = Auth;
+
+  var impl = null;      // the module's implementation, once ready
+  var failed = null;    // why the module could not load
+  var queue = [];       // calls made before it was ready
+
+  function scriptSrc() {
+    var s = document.currentScript;
+    if (s && s.src) return s.src;
+    var all = document.getElementsByTagName('script');
+    for (var i = all.length - 1; i >= 0; i--) {
+      if (/\/(api\.js|wrapper(_kphone)?\.whtm)([?#]|$)/.test(all[i].src)) return all[i].src;
+    }
+    return location.href;
+  }
+
+  function authError(code, msg, Ctor) {
+    var e = new (Ctor || Error)('IPCortex.PBX.Auth: ' + msg);
+    e.code = code;
+    return e;
+  }
+
+  function hasCallback(args) {
+    for (var i = 0; i < args.length; i++) if (typeof args[i] === 'function') return true;
+    return false;
+  }
+
+  // Asynchronous methods: before the module is ready, a Promise that follows
+  // the module's own once the call is replayed.
+  function later(name) {
+    return function () {
+      if (impl) return impl[name].apply(impl, arguments);
+      var args = arguments;
+      var p = new Promise(function (resolve, reject) {
+        if (failed) return reject(failed);
+        queue.push(function () { resolve(impl[name].apply(impl, args)); }, reject);
+      });
+      if (hasCallback(args)) p.catch(function () {}); // the callback reports it
+      return p;
+    };
+  }
+  ['login', 'logout', 'exit', 'rtcReset', 'rtcreset', 'setCompany', 'selcompany'].forEach(function (n) {
+    Auth[n] = later(n);
+  });
+
+  // Synchronous methods: the module's answer once ready (an Error is thrown);
+  // before, `early` answers and the call is replayed so the module takes over.
+  function now(name, early) {
+    return function () {
+      if (impl) {
+        var r = impl[name].apply(impl, arguments);
+        if (r instanceof Error) throw r;
+        return r;
+      }
+      var r = early.apply(null, arguments);
+      var args = name === 'getSubID' ? [r] : arguments; // the module adopts this sub-ID
+      var method = name === 'getSubID' ? 'useSubID' : name;
+      if (!failed) queue.push(function () {
+        var e = impl[method].apply(impl, args);
+        if (e instanceof Error) console.warn(e.message);
+      }, function () {});
+      return r;
+    };
+  }
+
+  Auth.setHost = now('setHost', function (uri) { checkHost('setHost', uri, 'https', 'http'); });
+  Auth.setWSHost = now('setWSHost', function (uri) { checkHost('setWSHost', uri, 'wss', 'ws'); });
+  Auth.getUserInfo = now('getUserInfo', function () {
+    return { id: null, login: null, name: null, company: null, home: null, perms: {} };
+  });
+  Auth.getSubID = now('getSubID', function () {
+    var v = null;
+    try { v = sessionStorage.getItem(SUBID_KEY); } catch (e) { /* no storage */ }
+    if (!v || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) {
+      var b = crypto.getRandomValues(new Uint8Array(16));
+      v = Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+      try { sessionStorage.setItem(SUBID_KEY, v); } catch (e) { /* kept by the module in memory */ }
+    }
+    return v;
+  });
+
+  // checkHost mirrors core/endpoint.parse, so that setHost throws before the
+  // module is ready exactly when it would after (the browser tests compare).
+  function checkHost(what, s, secure, plain) {
+    var ex = ' (for example ' + secure + '://pbx.example.com)';
+    if (typeof s !== 'string') throw authError('bad_option', what + ': the host must be a string, not ' + (s === null ? 'null' : typeof s), TypeError);
+    if (s.trim() === '') throw authError('bad_option', what + ': the host is empty' + ex);
+    var rest = s, i = s.indexOf('://');
+    if (i >= 0) {
+      var scheme = s.slice(0, i).toLowerCase();
+      rest = s.slice(i + 3);
+      if (scheme !== secure && scheme !== plain) throw authError('bad_option', what + ': scheme "' + scheme + '" is not allowed' + ex);
+    }
+    rest = rest.replace(/\/$/, '');
+    var bad = function () { throw authError('bad_option', what + ': ' + JSON.stringify(s) + ' must be only scheme://host[:port]' + ex); };
+    if (/[\/?#@\\ \t\r\n]/.test(rest)) bad();
+    var host = rest, port = '';
+    if (rest.charAt(0) === '[') {
+      var end = rest.indexOf(']');
+      if (end < 0) bad();
+      host = rest.slice(1, end);
+      var after = rest.slice(end + 1);
+      if (!/^[0-9a-fA-F:.]+$/.test(host) || host.split(':').length < 3) bad();
+      if (after !== '') { if (after.charAt(0) !== ':') bad(); port = after.slice(1); if (port === '') bad(); }
+    } else {
+      var j = rest.lastIndexOf(':');
+      if (j >= 0) { host = rest.slice(0, j); port = rest.slice(j + 1); if (port === '') bad(); }
+      if (host === '' || host.length > 253) bad();
+      host.split('.').forEach(function (l) { if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) bad(); });
+    }
+    if (port !== '' && (!/^[1-9][0-9]*$/.test(port) || Number(port) > 65535)) bad();
+  }
+
+  function ready(x) {
+    Promise.resolve().then(function () {
+      impl = x;
+      while (queue.length) { var run = queue.shift(); var reject = queue.shift(); try { run(); } catch (e) { reject(e); } }
+      if (typeof g.onAPILoadReady === 'function') {
+        try { g.onAPILoadReady(); } catch (e) { console.error('onAPILoadReady threw', e); }
+      }
+    });
+  }
+
+  function fail(why) {
+    failed = authError('network', 'the auth module could not load from ' + base + ' (' + why + '); check that the PBX serves it');
+    console.error(failed.message);
+    while (queue.length) { queue.shift(); queue.shift()(failed); }
+  }
+
+  // Fetch and compile the module while wasm_exec.js loads.
+  var compiled = (function () {
+    var resp = fetch(base + 'pbxauth.wasm', { credentials: 'omit' }).then(function (r) {
+      if (!r.ok) throw new Error('HTTP ' + r.status + ' for pbxauth.wasm');
+      return r;
+    });
+    return resp.then(function (r) {
+      return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(r.clone()).catch(function () {
+        return r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });
+      }) : r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });
+    });
+  })();
+  var runtime = new Promise(function (resolve, reject) {
+    if (typeof g.Go === 'function') return resolve();
+    var s = document.createElement('script');
+    s.src = base + 'wasm_exec.js';
+    s.onload = function () { resolve(); };
+    s.onerror = function () { reject(new Error('cannot load wasm_exec.js')); };
+    (document.head || document.documentElement).appendChild(s);
+  });
+  Promise.all([compiled, runtime]).then(function (r) {
+    var go = new g.Go();
+    return WebAssembly.instantiate(r[0], go.importObject).then(function (inst) {
+      g.__pbxauth = { host: origin, auth: Auth, ready: function (x) { delete g.__pbxauth; ready(x); } };
+      go.run(inst).then(function () { if (!impl) fail('the module exited'); });
+    });
+  }).catch(function (e) { fail(e && e.message ? e.message : String(e)); });
+})();

@@ -1,0 +1,27 @@
+package users
+
+import "strings"
+
+// demoUsers are the users the server has without -users; the README lists
+// them, so their passwords are no secret.
+const demoUsers = `[
+{"id": 101, "login": "alice", "password": "wonderland", "name": "Alice Example",
+ "company": "default", "home": "default",
+ "perms": {"chat": "yes", "admin": "company"},
+ "companies": ["default", "acme"], "keys": ["demo-key-alice-6f1c2a9e"]},
+{"id": 102, "login": "bob", "password": "builder", "name": "Bob Builder",
+ "company": "default", "home": "default", "perms": {"chat": "yes"}},
+{"id": 103, "login": "carol", "password": "carolpass", "name": "Carol Acme",
+ "company": "acme", "home": "acme", "perms": {"chat": "yes"}}
+]`
+
+// Demo returns the built-in demo users: alice (password "wonderland", may
+// select company "acme", API key "demo-key-alice-6f1c2a9e"), bob ("builder")
+// and carol ("carolpass", in company "acme").
+func Demo() []*User {
+	us, err := Load(strings.NewReader(demoUsers))
+	if err != nil {
+		panic("users: the demo users do not load: " + err.Error())
+	}
+	return us
+}

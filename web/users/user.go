@@ -1,0 +1,38 @@
+// Package users is the local PBX server's user directory: who may log in, with
+// which password or API key, and which companies each user may select. Users
+// come from a JSON file (see Load) or from the built-in demo set (see Demo).
+// Passwords are kept only as bcrypt hashes.
+package users
+
+import "slices"
+
+// Perm values: a permission holds for the user's whole system ("yes") or only
+// inside its company ("company"), as the vendor's login reply says.
+const (
+	PermYes     = "yes"
+	PermCompany = "company"
+)
+
+// User is one account of the directory. Load fills it; code outside this
+// package reads it and must not modify it, because the directory shares it
+// between requests.
+type User struct {
+	ID      int64
+	Login   string
+	Name    string
+	Company string // the company selected at login
+	Home    string // the user's own company
+	Perms   map[string]string
+	// Keys are API keys that act as this user without a session.
+	Keys []string
+	// Companies are the companies the user may select besides Home.
+	Companies []string
+
+	hash []byte // bcrypt hash of the password; the password itself is not kept
+}
+
+// MaySelect reports whether the user may select company c: its home company,
+// the company it starts with, and those listed in Companies.
+func (u *User) MaySelect(c string) bool {
+	return c != "" && (c == u.Home || c == u.Company || slices.Contains(u.Companies, c))
+}

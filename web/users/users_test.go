@@ -1,0 +1,202 @@
+package users
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func TestMain(m *testing.M) {
+	HashCost = bcrypt.MinCost // bcrypt is slow under -race
+	os.Exit(m.Run())
+}
+
+func TestLoad(t *testing.T) {
+	us, err := Load(strings.NewReader(`[
+		{"id": 7, "login": "dave", "password": "pw", "name": "Dave", "home": "h",
+		 "perms": {"chat": "yes", "admin": "company"}, "keys": ["k1"], "companies": ["x"]},
+		{"id": 8, "login": "erin", "password": "pw2", "company": "c"}
+	]`))
+	require.NoError(t, err)
+	require.Len(t, us, 2)
+	d := us[0]
+	assert.Equal(t, int64(7), d.ID)
+	assert.Equal(t, "dave", d.Login)
+	assert.Equal(t, "Dave", d.Name)
+	assert.Equal(t, "h", d.Home)
+	assert.Equal(t, "h", d.Company, "company defaults to home")
+	assert.Equal(t, map[string]string{"chat": "yes", "admin": "company"}, d.Perms)
+	assert.Equal(t, []string{"k1"}, d.Keys)
+	assert.True(t, d.MaySelect("x"))
+	assert.True(t, d.MaySelect("h"))
+	assert.False(t, d.MaySelect("y"))
+	assert.False(t, d.MaySelect(""))
+	e := us[1]
+	assert.Equal(t, "c", e.Home, "home defaults to company")
+	assert.NotNil(t, e.Perms, "perms is {} in replies, not null")
+}
+
+func TestLoadErrors(t *testing.T) {
+	const ok = `{"id": 1, "login": "a", "password": "p", "home": "h"}`
+	tests := []struct {
+		name, in, want string
+	}{
+		{"unknown field", `[` + ok + `, {"id": 2, "login": "b", "pasword": "p", "home": "h"}]`,
+			`users file: user 2: unknown field "pasword"`},
+		{"duplicate id", `[` + ok + `, {"id": 1, "login": "b", "password": "p", "home": "h"}]`,
+			`users file: user 2 ("b"): "id" 1 is used by an earlier user`},
+		{"duplicate login", `[` + ok + `, {"id": 2, "login": "a", "password": "p", "home": "h"}]`,
+			`users file: user 2 ("a"): "login" is used by an earlier user`},
+		{"duplicate key", `[{"id": 1, "login": "a", "password": "p", "home": "h", "keys": ["k"]},
+			{"id": 2, "login": "b", "password": "p", "home": "h", "keys": ["k"]}]`,
+			`users file: user 2 ("b"): "keys" holds a key used earlier`},
+		{"empty key", `[{"id": 1, "login": "a", "password": "p", "home": "h", "keys": [""]}]`,
+			`"keys" holds an empty key`},
+		{"bad perm", `[{"id": 1, "login": "a", "password": "p", "home": "h", "perms": {"chat": "no"}}]`,
+			`users file: user 1 ("a"): perm "chat" is "no"; use "yes" or "company"`},
+		{"empty password", `[{"id": 1, "login": "a", "password": "", "home": "h"}]`,
+			`"password" must not be empty`},
+		{"no password", `[{"id": 1, "login": "a", "home": "h"}]`, `"password" must not be empty`},
+		{"no login", `[{"id": 1, "password": "p", "home": "h"}]`, `"login" must not be empty`},
+		{"no id", `[{"login": "a", "password": "p", "home": "h"}]`, `"id" must be a number above 0`},
+		{"negative id", `[{"id": -3, "login": "a", "password": "p", "home": "h"}]`, `"id" must be a number above 0`},
+		{"no company", `[{"id": 1, "login": "a", "password": "p"}]`, `set "home"`},
+		{"id as string", `[{"id": "1", "login": "a", "password": "p", "home": "h"}]`,
+			`users file: user 1: field "id": want a whole number, got a JSON string`},
+		{"login as number", `[{"id": 1, "login": 5, "password": "p", "home": "h"}]`,
+			`field "login": want a string, got a JSON number`},
+		{"perms as array", `[{"id": 1, "login": "a", "password": "p", "home": "h", "perms": ["chat"]}]`,
+			`field "perms": want an object of strings`},
+		{"fractional id", `[{"id": 1.5, "login": "a", "password": "p", "home": "h"}]`, `field "id": want a whole number`},
+		{"keys not an array", `[{"id": 1, "login": "a", "password": "p", "home": "h", "keys": "k"}]`,
+			`field "keys": want an array of strings, got a JSON string`},
+		{"user not an object", `[1]`, `users file: user 1: want a users object`},
+		{"syntax error", `[{"id": 1,}]`, `users file: user 1: invalid character`},
+		{"not an array", ok, "want a JSON array"},
+		{"empty", ``, "want a JSON array"},
+		{"no users", `[]`, "no users"},
+		{"trailing data", `[` + ok + `] []`, "unexpected data after the array"},
+		{"unterminated", `[` + ok, "users file: "},
+		{"password too long", `[{"id": 1, "login": "a", "password": "` + strings.Repeat("x", 73) + `", "home": "h"}]`,
+			`"password": bcrypt: password length exceeds 72 bytes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tt.in))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.json")
+	require.NoError(t, os.WriteFile(path, []byte(`[{"id": 1, "login": "a", "password": "p", "home": "h"}]`), 0o600))
+	us, err := LoadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "a", us[0].Login)
+
+	_, err = LoadFile(filepath.Join(t.TempDir(), "missing.json"))
+	assert.ErrorContains(t, err, "users file: open ")
+}
+
+func TestDemo(t *testing.T) {
+	d := NewDirectory(Demo())
+	tests := []struct {
+		login, password string
+		id              int64
+		company         string
+	}{
+		{"alice", "wonderland", 101, "default"},
+		{"bob", "builder", 102, "default"},
+		{"carol", "carolpass", 103, "acme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.login, func(t *testing.T) {
+			u, err := d.Authenticate(tt.login, tt.password)
+			require.NoError(t, err)
+			assert.Equal(t, tt.id, u.ID)
+			assert.Equal(t, tt.company, u.Company)
+			assert.Equal(t, tt.company, u.Home)
+			assert.Equal(t, PermYes, u.Perms["chat"])
+
+			_, err = d.Authenticate(tt.login, tt.password+"x")
+			assert.ErrorIs(t, err, ErrAuthFailed)
+		})
+	}
+	alice, ok := d.ByID(101)
+	require.True(t, ok)
+	assert.Equal(t, "Alice Example", alice.Name)
+	assert.Equal(t, map[string]string{"chat": "yes", "admin": "company"}, alice.Perms)
+	assert.True(t, alice.MaySelect("acme"))
+	byKey, ok := d.ByKey("demo-key-alice-6f1c2a9e")
+	require.True(t, ok)
+	assert.Same(t, alice, byKey)
+	bob, _ := d.ByID(102)
+	assert.False(t, bob.MaySelect("acme"))
+}
+
+func TestDirectoryMisses(t *testing.T) {
+	d := NewDirectory(Demo())
+	_, err := d.Authenticate("nobody", "wonderland")
+	assert.ErrorIs(t, err, ErrAuthFailed)
+	_, err = d.Authenticate("alice", "")
+	assert.ErrorIs(t, err, ErrAuthFailed)
+	_, ok := d.ByKey("")
+	assert.False(t, ok)
+	_, ok = d.ByKey("demo-key-alice")
+	assert.False(t, ok)
+	_, ok = d.ByID(999)
+	assert.False(t, ok)
+
+	// A user that did not come from Load has no password: nothing matches,
+	// not even the dummy one.
+	d = NewDirectory([]*User{{ID: 1, Login: "x"}})
+	_, err = d.Authenticate("x", "no such user")
+	assert.ErrorIs(t, err, ErrAuthFailed)
+}
+
+// TestPasswordNotKept walks every field of every loaded user and checks that
+// none of them holds the password in clear.
+func TestPasswordNotKept(t *testing.T) {
+	for _, u := range Demo() {
+		assertNoString(t, reflect.ValueOf(u), "wonderland")
+		assertNoString(t, reflect.ValueOf(u), "builder")
+		assertNoString(t, reflect.ValueOf(u), "carolpass")
+	}
+}
+
+func assertNoString(t *testing.T, v reflect.Value, secret string) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			assertNoString(t, v.Elem(), secret)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			assertNoString(t, v.Field(i), secret)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			assert.NotContains(t, string(v.Bytes()), secret)
+			return
+		}
+		for i := range v.Len() {
+			assertNoString(t, v.Index(i), secret)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			assertNoString(t, k, secret)
+			assertNoString(t, v.MapIndex(k), secret)
+		}
+	case reflect.String:
+		assert.NotContains(t, v.String(), secret)
+	}
+}
