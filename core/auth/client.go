@@ -197,10 +197,12 @@ func (c *Client) User() *User {
 	return c.user.clone()
 }
 
-// Close stops the hourly refresh. The login itself is left as it is.
+// Close stops the hourly refresh, including one under way. The login itself
+// is left as it is.
 func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	c.stopRefreshLocked()
 }
 
@@ -232,10 +234,11 @@ func copyPerms(p map[string]string) map[string]string {
 }
 
 // setUser records the user (nil: logged out), restarts or stops the refresh,
-// and tells OnChange.
+// and tells OnChange if the properties changed.
 func (c *Client) setUser(u *User) {
 	c.mu.Lock()
 	c.gen++
+	changed := !u.equal(c.user)
 	c.user = u
 	c.stopRefreshLocked()
 	if u != nil {
@@ -243,9 +246,24 @@ func (c *Client) setUser(u *User) {
 	}
 	out := c.user.clone()
 	c.mu.Unlock()
-	if c.cfg.OnChange != nil {
+	if changed && c.cfg.OnChange != nil {
 		c.cfg.OnChange(out)
 	}
+}
+
+func (u *User) equal(v *User) bool {
+	if u == nil || v == nil {
+		return u == v
+	}
+	if u.ID != v.ID || u.Login != v.Login || u.Name != v.Name || u.Company != v.Company || u.Home != v.Home || len(u.Perms) != len(v.Perms) {
+		return false
+	}
+	for k, p := range u.Perms {
+		if q, ok := v.Perms[k]; !ok || q != p {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Client) stopRefreshLocked() {

@@ -84,6 +84,9 @@ func (c *Client) check(ctx context.Context) error {
 		return c.acceptUser(resp)
 	case CodeLoginRequired, CodeAuthFailed:
 		c.setUser(nil)
+		if CodeOf(err) == CodeAuthFailed && c.cfg.APIKey != "" {
+			return err // the key itself was refused
+		}
 		return newError(CodeLoginRequired, "not logged in")
 	}
 	return err
