@@ -22,9 +22,18 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(TOOLS)/wasmbrowsertest || GOBIN=$(TOOLS) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
 
-build: wasm_exec.js
+DIST := web/site/dist
+WASM_FLAGS := -trimpath -ldflags=-s\ -w
+GOROOT_WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 
-wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
+# build: the module, the Go runtime glue beside it, and their .br/.gz, which
+# the server embeds and serves precompressed.
+build: wasm_exec.js
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(DIST)/pbxauth.wasm ./wasm
+	cp wasm_exec.js $(DIST)/wasm_exec.js
+	@if [ -d web/site/precompress ]; then $(GO) run ./web/site/precompress $(DIST); fi
+
+wasm_exec.js: $(GOROOT_WASM_EXEC)
 	cp $< $@
 
 vet:

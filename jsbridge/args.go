@@ -35,6 +35,14 @@ func kind(v safejs.Value) (k string) {
 	return "object"
 }
 
+// prop reads v[key] through Reflect.get. Reading a page's object with
+// js.Value.Get is not safe: wasm_exec.js does not catch an exception thrown
+// by a getter (a Proxy, a throwing accessor) there, and the Go runtime dies.
+// A call is caught, so prop returns the exception as an error.
+func prop(v safejs.Value, key any) (safejs.Value, error) {
+	return jsReflect.Call("get", v, key)
+}
+
 func absent(v safejs.Value) bool {
 	k := kind(v)
 	return k == "undefined" || k == "null"
@@ -111,7 +119,7 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 	}
 	fields := map[string]safejs.Value{}
 	for name, want := range loginOptionKinds {
-		f, err := v.Get(name)
+		f, err := prop(v, name)
 		if err != nil {
 			return o, typeErrorf("login", "reading option "+name+" failed: "+err.Error())
 		}
@@ -170,12 +178,13 @@ func isArray(v safejs.Value) bool {
 }
 
 func checkStrings(arr safejs.Value) error {
-	n, err := arr.Length()
-	if err != nil {
-		return typeErrorf("login", "option tokens: "+err.Error())
+	lv, err := prop(arr, "length")
+	if err != nil || kind(lv) != "number" {
+		return typeErrorf("login", "option tokens must be an array of strings")
 	}
+	n, _ := lv.Int()
 	for i := 0; i < n; i++ {
-		e, err := arr.Index(i)
+		e, err := prop(arr, i)
 		if err != nil || kind(e) != "string" {
 			return typeErrorf("login", "option tokens must be an array of strings")
 		}

@@ -198,7 +198,7 @@ func parseExit(args []safejs.Value) (logout bool, cb safejs.Value, err error) {
 	case "function": // exit(callback)
 		return false, a0, nil
 	case "object":
-		v, gerr := a0.Get("logout")
+		v, gerr := prop(a0, "logout")
 		if gerr != nil {
 			return false, cb, typeErrorf("exit", "reading option logout failed: "+gerr.Error())
 		}

@@ -21,10 +21,12 @@ var (
 	jsPromise  = mustGet(global, "Promise")
 	jsObject   = mustGet(global, "Object")
 	jsUint8Arr = mustGet(global, "Uint8Array")
+	jsReflect  = func() safejs.Value { r, _ := global.Get("Reflect"); return r }()
 )
 
+// mustGet reads v[name], undefined if that throws.
 func mustGet(v safejs.Value, name string) safejs.Value {
-	out, err := v.Get(name)
+	out, err := prop(v, name)
 	if err != nil {
 		return safejs.Undefined()
 	}
@@ -62,6 +64,9 @@ func Promise(fn func() (any, error)) safejs.Value {
 		if err != nil {
 			_, _ = reject.Invoke(JSError(err))
 			return
+		}
+		if v == nil {
+			v = safejs.Undefined() // resolve with no data, as the vendor does
 		}
 		_, _ = resolve.Invoke(v)
 	}()
@@ -135,12 +140,12 @@ func arg(args []safejs.Value, i int) safejs.Value {
 // rejection turns a Promise's rejection reason into a Go error.
 func rejection(v safejs.Value) error {
 	msg := "rejected"
-	if m, err := v.Get("message"); err == nil && m.Type() == safejs.TypeString {
+	if m, err := prop(v, "message"); err == nil && kind(m) == "string" {
 		msg, _ = m.String()
 	} else if s, err := v.String(); err == nil {
 		msg = s
 	}
-	if n, err := v.Get("name"); err == nil && n.Type() == safejs.TypeString {
+	if n, err := prop(v, "name"); err == nil && kind(n) == "string" {
 		name, _ := n.String()
 		return &JSException{Name: name, Message: msg}
 	}

@@ -19,7 +19,7 @@ type WebStorage struct {
 var SessionStorage = WebStorage{Name: "sessionStorage"}
 
 func (s WebStorage) area() (safejs.Value, error) {
-	v, err := global.Get(s.Name)
+	v, err := prop(global, s.Name) // the getter throws in sandboxed frames
 	if err != nil {
 		return v, err
 	}

@@ -1,0 +1,90 @@
+//go:build !js
+
+package jsbridge
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pbxauth/pbxauth/web/pbx"
+	"github.com/pbxauth/pbxauth/web/users"
+)
+
+// TestInBrowser runs this package's js/wasm tests in headless Chromium with
+// wasmbrowsertest (the coder/websocket pattern): the real local PBX runs here,
+// natively, and its URL reaches the browser in the environment. Beside it run
+// a server that never answers and one that redirects, for the fetch faults.
+func TestInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	exe := wasmbrowsertest(t)
+
+	users.HashCost = bcrypt.MinCost
+	srv := httptest.NewServer(pbx.New(pbx.Config{Users: users.NewDirectory(users.Demo())}))
+	defer srv.Close()
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(hang)
+	redirect := httptest.NewServer(http.RedirectHandler(srv.URL+"/rest/auth/", http.StatusTemporaryRedirect))
+	defer redirect.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	down := "http://" + l.Addr().String()
+	require.NoError(t, l.Close())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "test", "-timeout", "5m", "-exec", exe, ".")
+	// wasm_exec.js caps argv plus environment at 8 KB: pass only what go needs.
+	cmd.Env = []string{"GOOS=js", "GOARCH=wasm", "PBX_URL=" + srv.URL, "SLOW_URL=" + slow.URL,
+		"REDIRECT_URL=" + redirect.URL, "DOWN_URL=" + down}
+	for _, k := range []string{"PATH", "HOME", "GOCACHE", "GOPATH", "GOMODCACHE", "GOPROXY", "GOFLAGS", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	out, err := cmd.CombinedOutput()
+	t.Log(filterNoise(string(out)))
+	require.NoError(t, err, "the js/wasm tests failed in the browser (output above)")
+}
+
+// wasmbrowsertest finds the tool that `make deps` installs into .tools/bin.
+func wasmbrowsertest(t *testing.T) string {
+	if p, err := exec.LookPath("wasmbrowsertest"); err == nil {
+		return p
+	}
+	p, err := filepath.Abs("../.tools/bin/wasmbrowsertest")
+	require.NoError(t, err)
+	_, err = os.Stat(p)
+	require.NoError(t, err, "wasmbrowsertest is missing: run make deps")
+	return p
+}
+
+// filterNoise drops the harmless lines that old CDP tables make Chromium print.
+func filterNoise(s string) string {
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if !strings.Contains(line, "unknown IPAddressSpace value") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
