@@ -1,13 +1,15 @@
 # make run   - the local PBX with the demo page and the module, on 127.0.0.1:8080
 # make test  - installs what the tests need, then runs every test
 # make build - the browser module and what the server embeds
+# make size  - the module's raw, gzip and brotli bytes against a minimal syscall/js program
+# make bench - speed of the wire codec against encoding/json, and the size ratio
 SHELL := /bin/bash
 GO ?= go
 TOOLS := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 COVER_MIN := 85
 
-.PHONY: run test deps test-native cover vet build
+.PHONY: run test deps test-native cover vet build size bench
 run: build
 	$(GO) run ./web
 
@@ -48,3 +50,20 @@ cover:
 	@pct=$$($(GO) tool cover -func=cover.out | awk '/^total:/ {sub("%","",$$3); print $$3}'); \
 	  echo "core statement coverage: $$pct% (minimum $(COVER_MIN)%)"; \
 	  awk -v p=$$pct -v m=$(COVER_MIN) 'BEGIN { exit !(p >= m) }'
+
+# size builds the floor (a minimal syscall/js program) in the same run and
+# compares; it fails if the module's brotli size is over 1.8 times the floor.
+size: build
+	@mkdir -p out
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o out/floor.wasm ./wasm/testdata/floor
+	$(GO) run ./web/site/precompress -size out/floor.wasm $(DIST)/pbxauth.wasm
+
+# bench runs each benchmark against its baseline (encoding/json) in the same
+# run and prints the ratio of their medians.
+bench: size
+	@mkdir -p out
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./core/wire/ | tee out/bench.txt
+	@awk '/^Benchmark/ { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); v[p[1] "|" p[2]] = v[p[1] "|" p[2]] " " $$3; names[p[1]] = 1 } \
+	  function median(s,  a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 } \
+	  END { for (b in names) { w = median(v[b "|wire"]); j = median(v[b "|encoding_json"]); \
+	    printf "%s: wire %.0f ns/op, encoding/json %.0f ns/op, wire takes %.2f of the baseline time\n", b, w, j, w / j } }' out/bench.txt

@@ -63,40 +63,73 @@
   });
 
   // Synchronous methods: the module's answer once ready (an Error is thrown);
-  // before, `early` answers and the call is replayed so the module takes over.
-  function now(name, early) {
+  // before, `early` answers and `replay` (default: the same call) hands over
+  // to the module when it is ready.
+  function now(name, early, replay) {
     return function () {
       if (impl) {
         var r = impl[name].apply(impl, arguments);
         if (r instanceof Error) throw r;
         return r;
       }
-      var r = early.apply(null, arguments);
-      var args = name === 'getSubID' ? [r] : arguments; // the module adopts this sub-ID
-      var method = name === 'getSubID' ? 'useSubID' : name;
-      if (!failed) queue.push(function () {
-        var e = impl[method].apply(impl, args);
-        if (e instanceof Error) console.warn(e.message);
-      }, function () {});
-      return r;
+      var args = arguments;
+      var r2 = early.apply(null, args);
+      if (!failed) queue.push(replay || function () { report(impl[name].apply(impl, args)); }, function () {});
+      return r2;
     };
   }
+  function report(r) { if (r instanceof Error) console.warn(r.message); }
 
   Auth.setHost = now('setHost', function (uri) { checkHost('setHost', uri, 'https', 'http'); });
   Auth.setWSHost = now('setWSHost', function (uri) { checkHost('setWSHost', uri, 'wss', 'ws'); });
   Auth.getUserInfo = now('getUserInfo', function () {
     return { id: null, login: null, name: null, company: null, home: null, perms: {} };
   });
-  Auth.getSubID = now('getSubID', function () {
-    var v = null;
-    try { v = sessionStorage.getItem(SUBID_KEY); } catch (e) { /* no storage */ }
-    if (!v || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) {
-      var b = crypto.getRandomValues(new Uint8Array(16));
-      v = Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
-      try { sessionStorage.setItem(SUBID_KEY, v); } catch (e) { /* kept by the module in memory */ }
-    }
+
+  // The sub-ID lives in sessionStorage, where the module reads it too. Before
+  // the module is ready, getSubID hands out the stored (or a new) one, and the
+  // module adopts it (useSubID) when it is.
+  var handedOut = null;  // the sub-ID getSubID gave before the module was ready
+  var usedSubID = false; // whether this page asked for a sub-ID at all
+  function storedSubID() {
+    try { return sessionStorage.getItem(SUBID_KEY); } catch (e) { return null; }
+  }
+  function newSubID() {
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    var v = Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+    try { sessionStorage.setItem(SUBID_KEY, v); } catch (e) { /* the module keeps it in memory */ }
     return v;
-  });
+  }
+  var getSubID = now('getSubID', function () {
+    var v = storedSubID();
+    handedOut = v && /^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : newSubID();
+    return handedOut;
+  }, function () { report(impl.useSubID(handedOut)); });
+  Auth.getSubID = function () { usedSubID = true; return getSubID.apply(this, arguments); };
+
+  // A duplicated tab, or one opened with window.open, starts with a copy of
+  // its opener's sessionStorage, sub-ID included, and the two tabs would share
+  // the login the sub-ID is meant to keep apart. So a page that finds a stored
+  // sub-ID asks the other tabs whether one of them holds it, and takes a new
+  // one if so.
+  (function () {
+    var stored = storedSubID(), me, ch;
+    if (typeof BroadcastChannel !== 'function') return;
+    try { ch = new BroadcastChannel(SUBID_KEY); } catch (e) { return; }
+    me = Math.random().toString(36).slice(2);
+    ch.onmessage = function (ev) {
+      var m = ev.data || {}, mine = storedSubID();
+      if (m.ask && m.ask === mine && m.from !== me) {
+        ch.postMessage({ taken: mine, to: m.from });
+      } else if (m.taken && m.to === me && m.taken === mine) {
+        var fresh = newSubID();
+        console.warn('IPCortex.PBX.Auth: this tab began as a copy of another one; it now has a sub-ID of its own');
+        if (!usedSubID) return;
+        if (impl) report(impl.useSubID(fresh)); else handedOut = fresh;
+      }
+    };
+    if (stored) ch.postMessage({ ask: stored, from: me });
+  })();
 
   // checkHost mirrors core/endpoint.parse, so that setHost throws before the
   // module is ready exactly when it would after (the browser tests compare).
