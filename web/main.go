@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	cfg := pbx.Config{Sessions: session.New(), Logger: logger, Static: site.Handler()}
+	cfg := pbx.Config{Sessions: session.New(), Logger: logger}
 	if *origins != "" {
 		list, err := pbx.ParseOrigins(*origins)
 		if err != nil {
@@ -90,6 +90,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v; pick another -addr (:0 picks a free port)\n", err)
 		return 1
 	}
+	static := site.Handler()
+	if err := static.Missing(); err != nil {
+		logger.Printf("warning: %v", err)
+	}
+	cfg.Static = static
 	go cfg.Sessions.SweepEvery(ctx, sweepInterval)
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	if err := serve(ctx, ln, pbx.New(cfg), logger); err != nil {

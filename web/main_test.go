@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -118,6 +119,11 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, stderr.String(), "POST /rest/auth/ 200 ")
 	assert.Contains(t, stderr.String(), "GET / 200 ")
 	assert.NotContains(t, stderr.String(), "wonderland")
+	if err := site.Handler().Missing(); err != nil { // the module is not built: one warning says so
+		assert.Equal(t, 1, strings.Count(stderr.String(), "warning: "+err.Error()))
+	} else {
+		assert.NotContains(t, stderr.String(), "warning")
+	}
 }
 
 func TestRunUsersFile(t *testing.T) {

@@ -100,9 +100,13 @@ func TestStatic(t *testing.T) {
 			_, _ = w.Write([]byte("static " + r.URL.Path))
 		})
 	})
-	for _, path := range []string{"/", "/api/api.js", "/rest/other", "/rest/auth/logout/more"} {
+	for _, path := range []string{"/", "/api/api.js", "/restless"} {
 		r = e.do(req{method: http.MethodGet, path: path})
 		assert.Equal(t, http.StatusOK, r.status, path)
 		assert.Equal(t, "static "+path, string(r.raw))
+	}
+	for _, path := range []string{"/rest/other", "/rest/auth/logout/more"} {
+		r = e.do(req{method: http.MethodGet, path: path})
+		assert.Equal(t, http.StatusNotFound, r.status, "unknown REST paths are not files: "+path)
 	}
 }

@@ -73,9 +73,22 @@ func New(cfg Config) *Server {
 	mux.Handle(wire.PathCleanup, s.rest(wire.TypeCleanup, s.cleanup))
 	mux.Handle(wire.PathCompany, s.rest(wire.TypeCompany, s.company))
 	mux.Handle(wire.PathRTCReset, s.rest(wire.TypeRTCReset, s.rtcReset))
-	mux.Handle("/", static)
-	s.handler = s.logRequests(s.recoverPanics(s.checkOrigin(mux)))
+	top := http.NewServeMux()
+	top.Handle("/rest/", s.checkOrigin(mux))
+	top.Handle("/", publicFiles(static))
+	s.handler = s.logRequests(s.recoverPanics(top))
 	return s
+}
+
+// publicFiles serves what every page may load, whatever its origin: the
+// module is public code, and a page on an origin the server does not trust
+// should load it and then be told by the REST calls why it cannot log in,
+// rather than fail to load. No credentials are involved ("*" forbids them).
+func publicFiles(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP serves one request.

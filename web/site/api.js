@@ -179,18 +179,23 @@
     while (queue.length) { queue.shift(); queue.shift()(failed); }
   }
 
-  // Fetch and compile the module while wasm_exec.js loads.
-  var compiled = (function () {
-    var resp = fetch(base + 'pbxauth.wasm', { credentials: 'omit' }).then(function (r) {
+  // Fetch and compile the module while wasm_exec.js loads: streaming, or,
+  // where that fails (a server that sends another Content-Type), from bytes.
+  function fetchWasm() {
+    return fetch(base + 'pbxauth.wasm', { credentials: 'omit' }).then(function (r) {
       if (!r.ok) throw new Error('HTTP ' + r.status + ' for pbxauth.wasm');
       return r;
     });
-    return resp.then(function (r) {
-      return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(r.clone()).catch(function () {
-        return r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });
-      }) : r.arrayBuffer().then(function (b) { return WebAssembly.compile(b); });
-    });
-  })();
+  }
+  function compileBytes() {
+    return fetchWasm().then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.compile(b); });
+  }
+  var compiled = WebAssembly.compileStreaming
+    ? WebAssembly.compileStreaming(fetchWasm()).catch(function (e) {
+      if (e instanceof TypeError) return compileBytes(); // not served as application/wasm
+      throw e;
+    })
+    : compileBytes();
   var runtime = new Promise(function (resolve, reject) {
     if (typeof g.Go === 'function') return resolve();
     var s = document.createElement('script');

@@ -1,21 +1,301 @@
-// Package site holds what the local PBX server serves to browsers besides the
-// REST contract. For now that is a placeholder page at "/"; the browser
-// module, its loader and the demo page join it here.
+// Package site serves what browsers load from the local PBX server besides the
+// REST contract: the loader api.js (also under the vendor's wrapper names),
+// the Go runtime glue wasm_exec.js, the module pbxauth.wasm and the demo page
+// at "/".
+//
+// Every asset is sent in the smallest encoding the client accepts (brotli,
+// gzip or none), with a strong ETag per encoding and "Cache-Control:
+// no-cache", so a browser revalidates on each load and gets a 304 until the
+// server is rebuilt. The module and the glue come from web/site/dist, which
+// `make build` fills (the module's brotli and gzip copies included, written
+// by ./web/site/precompress); the loader and the page are embedded from this
+// folder and compressed once at startup.
 package site
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	"embed"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/andybalholm/brotli"
 )
 
-//go:embed index.html
-var files embed.FS
+var (
+	//go:embed dist
+	embedded embed.FS
+	//go:embed api.js
+	loader []byte
+	//go:embed index.html
+	demoPage []byte
+)
 
-// Handler serves the page at "/" and 404 for every other path.
-func Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFileFS(w, r, files, "index.html")
+// The build outputs that New reads from dist.
+const (
+	moduleFile  = "pbxauth.wasm"
+	runtimeFile = "wasm_exec.js"
+)
+
+const (
+	typeJS   = "text/javascript; charset=utf-8"
+	typeHTML = "text/html; charset=utf-8"
+	typeWasm = "application/wasm"
+)
+
+// Encoding is a content coding the site serves, with the suffix of the
+// precompressed copy that ./web/site/precompress writes beside a file, so that
+// the tool and the server agree on names by construction.
+type Encoding struct {
+	Name     string // the Content-Encoding token
+	Suffix   string // ".br" for pbxauth.wasm.br
+	Compress func([]byte) []byte
+}
+
+// Encodings returns the codings the site serves, in the server's order of
+// preference (smallest output first).
+func Encodings() []Encoding {
+	return []Encoding{
+		{Name: "br", Suffix: ".br", Compress: compressBrotli},
+		{Name: "gzip", Suffix: ".gz", Compress: compressGzip},
+	}
+}
+
+// compressBrotli uses the largest window browsers accept: the module is
+// megabytes, and the default window of 4 MiB would cost it some ratio.
+func compressBrotli(b []byte) []byte {
+	var buf bytes.Buffer
+	w := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: 24})
+	w.Write(b) // writes to a bytes.Buffer do not fail
+	w.Close()
+	return buf.Bytes()
+}
+
+func compressGzip(b []byte) []byte {
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// Site is the http.Handler of the browser-facing assets.
+type Site struct {
+	mux     *http.ServeMux
+	missing error
+}
+
+// Handler returns the Site built from the web/site/dist embedded at compile
+// time. Call it once: it compresses the small assets.
+func Handler() *Site {
+	dist, err := fs.Sub(embedded, "dist")
+	if err != nil {
+		panic(err) // "dist" is a valid name, so this cannot happen
+	}
+	return New(dist)
+}
+
+// New returns the Site serving the build outputs in dist, a folder laid out
+// as `make build` leaves web/site/dist. Outputs dist lacks answer 503 and are
+// reported by Missing, so the demo page still works on a fresh clone.
+func New(dist fs.FS) *Site {
+	s := &Site{mux: http.NewServeMux()}
+	api := newAsset(typeJS, loader, compressAll(loader))
+	for _, p := range []string{"/api/api.js", "/api/wrapper.whtm", "/api/wrapper_kphone.whtm"} {
+		s.mux.Handle("GET "+p, api)
+	}
+	s.mux.Handle("GET /{$}", newAsset(typeHTML, demoPage, compressAll(demoPage)))
+
+	var missing []string
+	for _, f := range []struct {
+		name, contentType string
+		precompressed     bool // by make build; the others are small enough to compress here
+	}{
+		{runtimeFile, typeJS, false},
+		{moduleFile, typeWasm, true},
+	} {
+		body, err := fs.ReadFile(dist, f.name)
+		if err != nil {
+			missing = append(missing, f.name)
+			s.mux.Handle("GET /api/"+f.name, notBuilt(f.name))
+			continue
+		}
+		var encoded map[string][]byte
+		if f.precompressed {
+			encoded = readSiblings(dist, f.name)
+		} else {
+			encoded = compressAll(body)
+		}
+		s.mux.Handle("GET /api/"+f.name, newAsset(f.contentType, body, encoded))
+	}
+	if missing != nil {
+		s.missing = fmt.Errorf("web/site/dist lacks %s: run `make build` and restart the server; until then the demo page cannot load the module (503)",
+			strings.Join(missing, " and "))
+	}
+	return s
+}
+
+// Missing returns an error naming the build outputs that the Site lacks, for
+// the server to warn about at startup, or nil when it has them all.
+func (s *Site) Missing() error { return s.missing }
+
+// ServeHTTP serves one request.
+func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// compressAll returns body compressed with every encoding, by name.
+func compressAll(body []byte) map[string][]byte {
+	out := map[string][]byte{}
+	for _, e := range Encodings() {
+		out[e.Name] = e.Compress(body)
+	}
+	return out
+}
+
+// readSiblings returns the precompressed copies of name found in dist, by
+// encoding name; a missing copy only means that encoding is not offered.
+func readSiblings(dist fs.FS, name string) map[string][]byte {
+	out := map[string][]byte{}
+	for _, e := range Encodings() {
+		if b, err := fs.ReadFile(dist, name+e.Suffix); err == nil {
+			out[e.Name] = b
+		}
+	}
+	return out
+}
+
+// notBuilt answers for a build output that dist lacks.
+func notBuilt(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		http.Error(w, name+" is not built: run `make build` and restart the server", http.StatusServiceUnavailable)
 	})
-	return mux
+}
+
+// representation is an asset's body in one encoding ("" for none).
+type representation struct {
+	encoding string
+	body     []byte
+	etag     string
+}
+
+// asset is one resource in every encoding the site has for it, in the order
+// of Encodings with the unencoded body last.
+type asset struct {
+	contentType string
+	reps        []representation
+}
+
+// newAsset keeps the encoded bodies that are smaller than body.
+func newAsset(contentType string, body []byte, encoded map[string][]byte) *asset {
+	a := &asset{contentType: contentType}
+	for _, e := range Encodings() {
+		if b, ok := encoded[e.Name]; ok && len(b) < len(body) {
+			a.reps = append(a.reps, newRepresentation(e.Name, b))
+		}
+	}
+	a.reps = append(a.reps, newRepresentation("", body))
+	return a
+}
+
+func newRepresentation(encoding string, body []byte) representation {
+	sum := sha256.Sum256(body)
+	return representation{encoding: encoding, body: body, etag: fmt.Sprintf(`"%x"`, sum[:16])}
+}
+
+// ServeHTTP sends the representation the client prefers, or 304 when its
+// cached copy has the same ETag. It does not use http.ServeContent, whose
+// Range support would cut an encoded body into a multipart reply that is not
+// valid under Content-Encoding, and which leaves out Content-Length once
+// Content-Encoding is set; the bodies are in memory, so this is simpler. No
+// Range is honoured: the assets are small enough to send whole.
+func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rep := a.negotiate(strings.Join(r.Header.Values("Accept-Encoding"), ","))
+	h := w.Header()
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", rep.etag)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if matchesETag(strings.Join(r.Header.Values("If-None-Match"), ","), rep.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", a.contentType)
+	if rep.encoding != "" {
+		h.Set("Content-Encoding", rep.encoding)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	if r.Method != http.MethodHead {
+		w.Write(rep.body)
+	}
+}
+
+// negotiate picks the representation with the highest q in the request's
+// Accept-Encoding, the earlier one on a tie. The unencoded body is the
+// fallback: it is sent when nothing else is accepted (no header, as curl
+// expects), when the client prefers it by name, and even when the client
+// refuses it (identity;q=0 or *;q=0), as a whole body serves a script tag
+// better than a 406.
+func (a *asset) negotiate(acceptEncoding string) representation {
+	q := parseAcceptEncoding(acceptEncoding)
+	best, bestQ := len(a.reps)-1, 0.0
+	for i, rep := range a.reps {
+		coding := rep.encoding
+		if coding == "" {
+			coding = "identity"
+		}
+		w, ok := q[coding]
+		if !ok {
+			w = q["*"]
+		}
+		if w > bestQ {
+			best, bestQ = i, w
+		}
+	}
+	return a.reps[best]
+}
+
+// parseAcceptEncoding returns the q of each coding listed, lower-cased, with
+// x-gzip read as gzip. A q that does not parse counts as 0.
+func parseAcceptEncoding(header string) map[string]float64 {
+	q := map[string]float64{}
+	for item := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(item, ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding == "" {
+			continue
+		}
+		if coding == "x-gzip" {
+			coding = "gzip"
+		}
+		w := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			k, v, _ := strings.Cut(p, "=")
+			if strings.EqualFold(strings.TrimSpace(k), "q") {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil || f < 0 || f > 1 {
+					f = 0
+				}
+				w = f
+			}
+		}
+		q[coding] = w
+	}
+	return q
+}
+
+// matchesETag reports whether an If-None-Match list names etag, with the weak
+// comparison RFC 9110 asks for there, or is "*".
+func matchesETag(ifNoneMatch, etag string) bool {
+	for t := range strings.SplitSeq(ifNoneMatch, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }

@@ -1,35 +1,286 @@
 package site
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
 
+	"github.com/andybalholm/brotli"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-func TestHandler(t *testing.T) {
+var (
+	testModule  = append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte("module body "), 500)...)
+	testRuntime = []byte(strings.Repeat("// the Go runtime glue\n", 100))
+)
+
+// built is a dist as make build leaves it.
+func built() fstest.MapFS {
+	dist := fstest.MapFS{
+		moduleFile:  {Data: testModule},
+		runtimeFile: {Data: testRuntime},
+		"README.md": {Data: []byte("# make build fills this folder\n")},
+	}
+	for _, e := range Encodings() {
+		dist[moduleFile+e.Suffix] = &fstest.MapFile{Data: e.Compress(testModule)}
+	}
+	return dist
+}
+
+// builtSite is New(built()), made once: compressing at startup is slow under -race.
+var builtSite = sync.OnceValue(func() *Site { return New(built()) })
+
+func get(t *testing.T, s *Site, method, path string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Add(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w
+}
+
+// decode undoes the reply's Content-Encoding.
+func decode(t *testing.T, w *httptest.ResponseRecorder) []byte {
+	t.Helper()
+	var r io.Reader = w.Body
+	switch enc := w.Header().Get("Content-Encoding"); enc {
+	case "br":
+		r = brotli.NewReader(r)
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		require.NoError(t, err)
+		r = zr
+	case "":
+	default:
+		t.Fatalf("unexpected Content-Encoding %q", enc)
+	}
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return b
+}
+
+func TestAssets(t *testing.T) {
+	s := builtSite()
+	require.NoError(t, s.Missing())
+	tests := []struct {
+		path, contentType string
+		body              []byte
+	}{
+		{"/api/api.js", "text/javascript; charset=utf-8", loader},
+		{"/api/wrapper.whtm", "text/javascript; charset=utf-8", loader},
+		{"/api/wrapper_kphone.whtm", "text/javascript; charset=utf-8", loader},
+		{"/api/wasm_exec.js", "text/javascript; charset=utf-8", testRuntime},
+		{"/api/pbxauth.wasm", "application/wasm", testModule},
+		{"/", "text/html; charset=utf-8", demoPage},
+	}
+	for _, tt := range tests {
+		for _, enc := range []string{"", "gzip", "br"} {
+			t.Run(tt.path+" "+enc, func(t *testing.T) {
+				w := get(t, s, http.MethodGet, tt.path, "Accept-Encoding", enc)
+				require.Equal(t, http.StatusOK, w.Code)
+				h := w.Header()
+				assert.Equal(t, tt.contentType, h.Get("Content-Type"))
+				assert.Equal(t, enc, h.Get("Content-Encoding"))
+				assert.Equal(t, []string{"Accept-Encoding"}, h.Values("Vary"))
+				assert.Equal(t, "no-cache", h.Get("Cache-Control"))
+				assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+				assert.Regexp(t, `^"[0-9a-f]{32}"$`, h.Get("ETag"), "strong")
+				assert.Empty(t, h.Get("Accept-Ranges"), "no ranges, least of all over encoded bodies")
+				assert.Equal(t, strconv.Itoa(w.Body.Len()), h.Get("Content-Length"))
+				assert.Equal(t, tt.body, decode(t, w))
+			})
+		}
+	}
+}
+
+func TestNegotiation(t *testing.T) {
+	s := builtSite()
+	tests := []struct{ acceptEncoding, want string }{
+		{"", ""},
+		{"gzip, deflate, br, zstd", "br"},
+		{"gzip", "gzip"},
+		{"br", "br"},
+		{"BR;Q=1", "br"},
+		{"x-gzip", "gzip"},
+		{"deflate", ""},
+		{"*", "br"},
+		{"br;q=0, gzip", "gzip"},
+		{"br;q=0, *", "gzip"},
+		{"gzip;q=0", ""},
+		{"br;q=0, gzip;q=0", ""},
+		{"*;q=0", ""},                        // identity refused too, but a body beats a 406
+		{"identity;q=0, gzip;q=0.1", "gzip"}, // anything but identity
+		{"br;q=0.5, gzip;q=0.8", "gzip"},     // the client's order wins
+		{"br;q=0.8, gzip;q=0.8", "br"},       // ties go to the smaller
+		{"br;q=0.5, identity;q=1", ""},
+		{"gzip ; q=0.9 , br ; q=0.2", "gzip"},
+		{"br;q=nonsense, gzip", "gzip"},
+		{"br;q=2, gzip", "gzip"}, // out of range counts as 0
+	}
+	for _, path := range []string{"/api/pbxauth.wasm", "/api/api.js"} { // precompressed and compressed at startup
+		for _, tt := range tests {
+			t.Run(path+" "+tt.acceptEncoding, func(t *testing.T) {
+				w := get(t, s, http.MethodGet, path, "Accept-Encoding", tt.acceptEncoding)
+				assert.Equal(t, tt.want, w.Header().Get("Content-Encoding"))
+			})
+		}
+	}
+
+	t.Run("missing header", func(t *testing.T) {
+		w := get(t, s, http.MethodGet, "/api/pbxauth.wasm")
+		assert.Empty(t, w.Header().Get("Content-Encoding"))
+		assert.Equal(t, testModule, w.Body.Bytes())
+	})
+	t.Run("header on two lines", func(t *testing.T) {
+		w := get(t, s, http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "br;q=0", "Accept-Encoding", "gzip")
+		assert.Equal(t, "gzip", w.Header().Get("Content-Encoding"))
+	})
+}
+
+func TestPrecompressedCopies(t *testing.T) {
+	dist := built()
+	delete(dist, moduleFile+".br")
+	s := New(dist)
+	w := get(t, s, http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "br, gzip")
+	assert.Equal(t, "gzip", w.Header().Get("Content-Encoding"), "a missing copy is not offered")
+	assert.Equal(t, testModule, decode(t, w))
+
+	dist[moduleFile+".gz"] = &fstest.MapFile{Data: append(testModule, 0)}
+	w = get(t, New(dist), http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "gzip")
+	assert.Empty(t, w.Header().Get("Content-Encoding"), "a copy no smaller than the original is not offered")
+}
+
+func TestETag(t *testing.T) {
+	s := builtSite()
+	etags := map[string]string{}
+	for _, enc := range []string{"", "gzip", "br"} {
+		etags[enc] = get(t, s, http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", enc).Header().Get("ETag")
+	}
+	assert.Len(t, map[string]bool{etags[""]: true, etags["gzip"]: true, etags["br"]: true}, 3, "one per representation")
+	assert.NotEqual(t, etags[""], get(t, s, http.MethodGet, "/api/api.js").Header().Get("ETag"))
+
+	tests := []struct {
+		name, ifNoneMatch string
+		status            int
+	}{
+		{"same", etags["br"], http.StatusNotModified},
+		{"in a list", `"other", ` + etags["br"], http.StatusNotModified},
+		{"weak", "W/" + etags["br"], http.StatusNotModified},
+		{"any", "*", http.StatusNotModified},
+		{"another representation's", etags["gzip"], http.StatusOK},
+		{"stale", `"0123"`, http.StatusOK},
+	}
+	for _, tt := range tests {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			t.Run(tt.name+" "+method, func(t *testing.T) {
+				w := get(t, s, method, "/api/pbxauth.wasm", "Accept-Encoding", "br", "If-None-Match", tt.ifNoneMatch)
+				assert.Equal(t, tt.status, w.Code)
+				assert.Equal(t, etags["br"], w.Header().Get("ETag"))
+				assert.Equal(t, []string{"Accept-Encoding"}, w.Header().Values("Vary"))
+				if tt.status == http.StatusNotModified {
+					assert.Empty(t, w.Body.Bytes())
+					assert.Empty(t, w.Header().Get("Content-Length"))
+					assert.Empty(t, w.Header().Get("Content-Encoding"))
+				}
+			})
+		}
+	}
+}
+
+func TestHead(t *testing.T) {
+	s := builtSite()
+	for _, enc := range []string{"", "br"} {
+		getW := get(t, s, http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", enc)
+		headW := get(t, s, http.MethodHead, "/api/pbxauth.wasm", "Accept-Encoding", enc)
+		assert.Equal(t, http.StatusOK, headW.Code)
+		assert.Empty(t, headW.Body.Bytes())
+		assert.Equal(t, getW.Header(), headW.Header(), "the headers a GET would get")
+	}
+}
+
+func TestNotBuilt(t *testing.T) {
+	dist := fstest.MapFS{"README.md": {Data: []byte("# make build fills this folder\n")}}
+	s := New(dist)
+	err := s.Missing()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pbxauth.wasm")
+	assert.Contains(t, err.Error(), "wasm_exec.js")
+	assert.Contains(t, err.Error(), "make build")
+
+	for _, path := range []string{"/api/pbxauth.wasm", "/api/wasm_exec.js"} {
+		w := get(t, s, http.MethodGet, path, "Accept-Encoding", "br")
+		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+		assert.Contains(t, w.Body.String(), "run `make build`")
+		assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+		assert.Empty(t, w.Header().Get("ETag"))
+	}
+	assert.Equal(t, http.StatusOK, get(t, s, http.MethodGet, "/api/api.js").Code, "the loader and the page do not need a build")
+	assert.Equal(t, http.StatusOK, get(t, s, http.MethodGet, "/").Code)
+
+	only := built()
+	delete(only, runtimeFile)
+	err = New(only).Missing()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "pbxauth.wasm")
+}
+
+func TestRoutes(t *testing.T) {
+	s := builtSite()
 	tests := []struct {
 		method, path string
 		status       int
 	}{
-		{http.MethodGet, "/", http.StatusOK},
-		{http.MethodHead, "/", http.StatusOK},
 		{http.MethodGet, "/index.html", http.StatusNotFound},
-		{http.MethodGet, "/api/api.js", http.StatusNotFound},
+		{http.MethodGet, "/api/", http.StatusNotFound},
+		{http.MethodGet, "/api/README.md", http.StatusNotFound},
+		{http.MethodGet, "/api/pbxauth.wasm.br", http.StatusNotFound},
+		{http.MethodGet, "/dist/pbxauth.wasm", http.StatusNotFound},
 		{http.MethodPost, "/", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/api/api.js", http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			Handler().ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
-			assert.Equal(t, tt.status, w.Code)
-			if tt.status == http.StatusOK {
-				assert.Equal(t, "text/html; charset=utf-8", w.Header().Get("Content-Type"))
-			}
-			if tt.method == http.MethodGet && tt.status == http.StatusOK {
-				assert.Contains(t, w.Body.String(), "IPCortex PBX (local) — the demo page comes with the browser module")
-			}
+			assert.Equal(t, tt.status, get(t, s, tt.method, tt.path).Code)
 		})
+	}
+}
+
+func TestDemoPage(t *testing.T) {
+	page := get(t, builtSite(), http.MethodGet, "/").Body.String()
+	assert.Contains(t, page, "IPCortex PBX (local)")
+	assert.Contains(t, page, `<script src="/api/api.js"></script>`)
+	for _, id := range []string{"username", "password", "login", "logout", "check", "subid-button", "subid", "status", "props", "error"} {
+		assert.Regexp(t, `\sid="`+regexp.QuoteMeta(id)+`"`, page)
+	}
+	for _, call := range []string{"Auth.login({ username:", "Auth.login({ checkonly: true })", "Auth.exit({ logout: true })", "Auth.getSubID()", "Auth.getUserInfo()"} {
+		assert.Contains(t, page, call)
+	}
+	for _, user := range []string{"alice / wonderland", "bob / builder", "carol / carolpass"} {
+		assert.Contains(t, page, user)
+	}
+	assert.NotContains(t, page, "innerHTML", "data goes in with textContent")
+	assert.NotRegexp(t, `(src|href)="(https?:)?//`, page, "self-contained")
+}
+
+// TestHandler checks the embedded dist, whether or not make build ran.
+func TestHandler(t *testing.T) {
+	s := Handler()
+	assert.Equal(t, http.StatusOK, get(t, s, http.MethodGet, "/api/api.js").Code)
+	status := get(t, s, http.MethodGet, "/api/pbxauth.wasm").Code
+	if s.Missing() == nil {
+		assert.Equal(t, http.StatusOK, status)
+	} else {
+		assert.Equal(t, http.StatusServiceUnavailable, status)
 	}
 }
