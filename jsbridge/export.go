@@ -72,25 +72,11 @@ func Export(c *auth.Client) (safejs.Value, error) {
 			logout, cb, err := parseExit(args)
 			return func(ctx context.Context) (any, error) { return nil, c.Exit(ctx, auth.ExitOptions{Logout: logout}) }, cb, err
 		},
-		"rtcReset": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
-			getNew, err := optionalBool("rtcReset", "getnew", arg(args, 0))
-			cb, cerr := callbackArg("rtcReset", arg(args, 1))
-			return func(ctx context.Context) (any, error) {
-				pw, err := c.RTCReset(ctx, getNew)
-				if err != nil || !getNew {
-					return nil, err
-				}
-				return pw, nil
-			}, cb, firstErr(err, cerr)
-		},
-		"setCompany": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
-			company, err := requiredString("setCompany", "the company id", arg(args, 0))
-			cb, cerr := callbackArg("setCompany", arg(args, 1))
-			return func(ctx context.Context) (any, error) { return nil, c.SetCompany(ctx, company) }, cb, firstErr(err, cerr)
-		},
+		"rtcReset":   rtcReset(c, "rtcReset"),
+		"rtcreset":   rtcReset(c, "rtcreset"), // the older name
+		"setCompany": setCompany(c, "setCompany"),
+		"selcompany": setCompany(c, "selcompany"), // the older name
 	}
-	async["rtcreset"] = async["rtcReset"]     // the older name
-	async["selcompany"] = async["setCompany"] // the older name
 
 	sync := map[string]syncMethod{
 		"getSubID": func([]safejs.Value) (any, error) { return c.GetSubID() },
@@ -131,6 +117,31 @@ func Export(c *auth.Client) (safejs.Value, error) {
 		}
 	}
 	return obj, nil
+}
+
+// rtcReset is rtcReset([getnew], [callback]) under the given name: the
+// Promise resolves with the new password when getnew is true.
+func rtcReset(c *auth.Client, name string) asyncMethod {
+	return func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+		getNew, err := optionalBool(name, "getnew", arg(args, 0))
+		cb, cerr := callbackArg(name, arg(args, 1))
+		return func(ctx context.Context) (any, error) {
+			pw, err := c.RTCReset(ctx, getNew)
+			if err != nil || !getNew {
+				return nil, err
+			}
+			return pw, nil
+		}, cb, firstErr(err, cerr)
+	}
+}
+
+// setCompany is setCompany(company, [callback]) under the given name.
+func setCompany(c *auth.Client, name string) asyncMethod {
+	return func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+		company, err := requiredString(name, "the company id", arg(args, 0))
+		cb, cerr := callbackArg(name, arg(args, 1))
+		return func(ctx context.Context) (any, error) { return nil, c.SetCompany(ctx, company) }, cb, firstErr(err, cerr)
+	}
 }
 
 func setFunc(obj safejs.Value, name string, fn func(safejs.Value, []safejs.Value) any) error {
