@@ -91,4 +91,34 @@ T.rec('check', function () { return IPCortex.PBX.Auth.login({checkonly: true}); 
 			b.errorf("tab B after its check: want IPCortex.PBX.Auth.id === null, got %s", o)
 		}
 	})
+
+	t.Run("a copied tab gets a sub-ID of its own", func(t *testing.T) {
+		a := newSession(t, testDeadline)
+		a.navigate(subIDPage("alice", "wonderland"))
+		subA := evalIn[outcome](a, "T.results.subid")
+		if o := a.result("login"); o.State != "resolved" {
+			a.fatalf("login as alice: %s", o)
+		}
+
+		// A duplicated tab, or one opened with window.open, starts with a copy
+		// of its opener's sessionStorage: tab B starts with tab A's sub-ID.
+		b := a.newTab("B")
+		head := fmt.Sprintf("sessionStorage.setItem('IPCortex.PBX.Auth.subid', %q);", subA.Value)
+		b.navigate(env.pages.add("copied-tab", vendorPage("copied-tab", "/api/api.js", head, `
+IPCortex.PBX.Auth.setHost('{{PBX}}');
+T.sync('subid', function () { return IPCortex.PBX.Auth.getSubID(); });
+`)))
+		b.waitFor(fmt.Sprintf("IPCortex.PBX.Auth.getSubID() !== %q", subA.Value), "tab B to take a sub-ID of its own")
+		b.login("bob", "builder")
+
+		if o := a.checkonly(); o.State != "resolved" || !idIs(o.Props, 101) {
+			a.errorf("login({checkonly: true}) in tab A after its copy logged in as bob: want alice (101), got %s", o)
+		}
+		if o := b.checkonly(); o.State != "resolved" || !idIs(o.Props, 102) {
+			b.errorf("login({checkonly: true}) in the copied tab: want bob (102), got %s", o)
+		}
+		if got := evalIn[string](a, "IPCortex.PBX.Auth.getSubID()"); got != subA.Value {
+			a.errorf("tab A's sub-ID changed from %v to %v; only the copy should change", subA.Value, got)
+		}
+	})
 }
