@@ -522,3 +522,19 @@ func TestErrorsFromTheRealServerMatchByCode(t *testing.T) {
 	assert.Equal(t, auth.CodeAuthFailed, ae.Code)
 	assert.NotEmpty(t, ae.Message)
 }
+
+func TestOversizedValuesAreBadOptions(t *testing.T) {
+	c, err := auth.New(auth.Config{Transport: lateTransport{}, Host: "https://pbx.example.com"})
+	require.NoError(t, err)
+	long := strings.Repeat("x", 2000)
+	for name, o := range map[string]auth.Options{
+		"username": {Username: long, Password: "pw"},
+		"password": {Username: "alice", Password: long},
+	} {
+		err := c.Login(context.Background(), o)
+		assert.Equal(t, auth.CodeBadOption, auth.CodeOf(err), name)
+		assert.Contains(t, err.Error(), "bytes", name)
+	}
+	err = c.SetCompany(context.Background(), long)
+	assert.Equal(t, auth.CodeBadOption, auth.CodeOf(err))
+}

@@ -2,9 +2,18 @@ package auth
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+)
+
+// Limits on what a login sends, so that an absurd value fails at once with
+// CodeBadOption instead of as a refused request.
+const (
+	MaxUsernameLen = 256
+	MaxPasswordLen = 1024
+	MaxCompanyLen  = 256
 )
 
 // Options are the vendor's login options. The zero value checks the current
@@ -39,6 +48,10 @@ func (o *Options) Validate() error {
 		return newError(CodeBadOption, "login: the password is blank; the PBX refuses blank passwords (external users log in with any non-blank dummy password)")
 	case o.SubID != "" && !wire.ValidSubID(o.SubID):
 		return subIDError(o.SubID)
+	case len(o.Username) > MaxUsernameLen:
+		return newError(CodeBadOption, "login: the username is over "+strconv.Itoa(MaxUsernameLen)+" bytes; no PBX user has such a name")
+	case len(o.Password) > MaxPasswordLen:
+		return newError(CodeBadOption, "login: the password is over "+strconv.Itoa(MaxPasswordLen)+" bytes; the PBX would refuse it")
 	}
 	switch o.Application {
 	case "", "refreshable", "longLogin":
@@ -136,6 +149,9 @@ func (c *Client) Exit(ctx context.Context, o ExitOptions) error {
 func (c *Client) SetCompany(ctx context.Context, company string) error {
 	if strings.TrimSpace(company) == "" {
 		return newError(CodeBadOption, "setCompany: the company id is empty; pass the id of a company this user may administer")
+	}
+	if len(company) > MaxCompanyLen {
+		return newError(CodeBadOption, "setCompany: the company id is over "+strconv.Itoa(MaxCompanyLen)+" bytes; pass the id of a company this user may administer")
 	}
 	resp, err := c.call(ctx, wire.PathCompany, wire.Auth{Type: wire.TypeCompany, Company: company})
 	if err != nil {
