@@ -33,6 +33,8 @@ var (
 	loader []byte
 	//go:embed index.html
 	demoPage []byte
+	//go:embed api.d.ts
+	typeDefs []byte
 )
 
 // The build outputs that New reads from dist.
@@ -45,6 +47,7 @@ const (
 	typeJS   = "text/javascript; charset=utf-8"
 	typeHTML = "text/html; charset=utf-8"
 	typeWasm = "application/wasm"
+	typeText = "text/plain; charset=utf-8"
 )
 
 // Encoding is a content coding the site serves, with the suffix of the
@@ -108,6 +111,7 @@ func New(dist fs.FS) *Site {
 	for _, p := range []string{"/api/api.js", "/api/wrapper.whtm", "/api/wrapper_kphone.whtm"} {
 		s.mux.Handle("GET "+p, api)
 	}
+	s.mux.Handle("GET /api/api.d.ts", newAsset(typeText, typeDefs, compressAll(typeDefs)))
 	s.mux.Handle("GET /{$}", newAsset(typeHTML, demoPage, compressAll(demoPage)))
 
 	var missing []string

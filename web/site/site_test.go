@@ -83,6 +83,7 @@ func TestAssets(t *testing.T) {
 		{"/api/wasm_exec.js", "text/javascript; charset=utf-8", testRuntime},
 		{"/api/pbxauth.wasm", "application/wasm", testModule},
 		{"/", "text/html; charset=utf-8", demoPage},
+		{"/api/api.d.ts", "text/plain; charset=utf-8", typeDefs},
 	}
 	for _, tt := range tests {
 		for _, enc := range []string{"", "gzip", "br"} {

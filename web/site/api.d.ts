@@ -1,0 +1,82 @@
+// Type definitions for IPCortex.PBX.Auth as served by /api/api.js.
+// Served at /api/api.d.ts; copy it into a TypeScript project beside the pages
+// that load the script tag.
+
+declare namespace IPCortex.PBX {
+  /** The stable reasons a call fails, as the `code` of the rejected Error. */
+  type AuthErrorCode =
+    | 'auth_failed' | 'login_required' | 'forbidden' | 'network'
+    | 'timeout' | 'server' | 'bad_option' | 'internal';
+
+  /** Every rejection and every thrown error: an Error (a TypeError for an
+   * argument of the wrong type) with a stable code. */
+  interface AuthError extends Error {
+    code: AuthErrorCode;
+  }
+
+  /** The vendor's callback: success, and a message saying why not. */
+  type AuthCallback = (success: boolean, message: string) => void;
+
+  interface LoginOptions {
+    /** Succeed if and only if the current login is valid; all else is ignored. */
+    checkonly?: boolean;
+    /** Both, or neither. */
+    username?: string;
+    password?: string;
+    notoken?: boolean;
+    nodom?: boolean;
+    /** Qualify this and every later call; see getSubID(). */
+    subid?: string;
+    application?: '' | 'refreshable' | 'longLogin' | null;
+    tokens?: string[];
+    origin?: string;
+    tokenCB?: (tokens: { [token: string]: number }) => void;
+  }
+
+  interface UserInfo {
+    id: number | null;
+    login: string | null;
+    name: string | null;
+    company: string | null;
+    home: string | null;
+    /** Permission name to "yes" or "company". */
+    perms: { [perm: string]: 'yes' | 'company' };
+  }
+
+  interface AuthAPI {
+    /** The logged-in user's id (a Number), null when logged out. */
+    readonly id: number | null;
+    readonly uname: string | null;
+    readonly name: string | null;
+    readonly company: string | null;
+
+    /** Resolves with no value: read the properties afterwards. */
+    login(options?: LoginOptions | null, callback?: AuthCallback): Promise<void>;
+    login(callback: AuthCallback, options?: LoginOptions | null): Promise<void>;
+    login(username: string, password: string, insecure?: boolean, callback?: AuthCallback): Promise<void>;
+
+    logout(callback?: AuthCallback): Promise<void>;
+    /** Clean up; with {logout: true} also log out. */
+    exit(options?: { logout?: boolean } | null, callback?: AuthCallback): Promise<void>;
+    setCompany(company: string, callback?: AuthCallback): Promise<void>;
+    /** The older name of setCompany. */
+    selcompany(company: string, callback?: AuthCallback): Promise<void>;
+    /** Resolves with the new phone password when getnew is true. */
+    rtcReset(getnew?: boolean, callback?: AuthCallback): Promise<string | undefined>;
+    /** The older name of rtcReset. */
+    rtcreset(getnew?: boolean, callback?: AuthCallback): Promise<string | undefined>;
+
+    /** This tab's random sub-ID, kept in sessionStorage; isolates the tab. */
+    getSubID(): string;
+    /** https://host[:port], http://host[:port] or host[:port]; throws AuthError. */
+    setHost(uri: string): void;
+    /** wss://host[:port], ws://host[:port] or host[:port]; throws AuthError. */
+    setWSHost(uri: string): void;
+    getUserInfo(): UserInfo;
+  }
+
+  const Auth: AuthAPI;
+}
+
+/** Called once when the module is ready, by pages that load /api/wrapper.whtm. */
+declare function onAPILoadReady(): void;
