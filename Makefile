@@ -13,7 +13,7 @@ COVER_MIN := 85
 run: build
 	$(GO) run ./web
 
-test: deps build vet test-native cover
+test: deps build vet test-native cover size
 
 # deps installs what a fresh machine lacks: Debian's Chromium for the browser
 # tests and the Go tools, into .tools/bin of this repository.
