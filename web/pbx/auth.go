@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/session"
@@ -96,7 +97,7 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 	if c.auth.Key != "" {
 		return nil, badRequest(`send "username" and "password", or "key", not both`)
 	}
-	if c.auth.Password == "" {
+	if strings.TrimSpace(c.auth.Password) == "" {
 		return nil, badRequest("the password is blank; users without one send a dummy password")
 	}
 	u, err := s.users.Authenticate(c.auth.Username, c.auth.Password)

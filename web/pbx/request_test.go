@@ -23,6 +23,7 @@ func TestRequestErrors(t *testing.T) {
 		{"wrong password", loginReq("alice", "nope", ""), 401, wire.CodeAuthFailed, "wrong username or password"},
 		{"unknown user", loginReq("mallory", "wonderland", ""), 401, wire.CodeAuthFailed, "wrong username or password"},
 		{"blank password", loginReq("alice", "", ""), 400, wire.CodeBadRequest, "dummy password"},
+		{"whitespace password", loginReq("alice", " \t ", ""), 400, wire.CodeBadRequest, "dummy password"},
 		{"password without username", req{path: wire.PathLogin, body: `{"auth":{"type":"auth","password":"x"}}`}, 400, wire.CodeBadRequest, ""},
 		{"malformed JSON", req{path: wire.PathLogin, body: `{"auth":`}, 400, wire.CodeBadRequest, ""},
 		{"not JSON", req{path: wire.PathLogin, body: `username=alice`}, 400, wire.CodeBadRequest, ""},
