@@ -41,6 +41,7 @@ wasm_exec.js: $(GOROOT_WASM_EXEC)
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./jsbridge/ ./wasm/
 
 test-native:
 	$(GO) test -race -count=1 -timeout 15m ./...
