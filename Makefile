@@ -2,7 +2,7 @@
 # make test  - installs what the tests need, then runs every test
 # make build - the browser module and what the server embeds
 # make size  - the module's raw, gzip and brotli bytes against a minimal syscall/js program
-# make bench - speed of the wire codec against encoding/json, and the size ratio
+# make bench - the wire codec against encoding/json, page load to ready against a minimal Go wasm, and the size ratio
 SHELL := /bin/bash
 GO ?= go
 TOOLS := $(CURDIR)/.tools/bin
@@ -68,3 +68,8 @@ bench: size
 	  function median(s,  a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 } \
 	  END { for (b in names) { w = median(v[b "|wire"]); j = median(v[b "|encoding_json"]); \
 	    printf "%s: wire %.0f ns/op, encoding/json %.0f ns/op, wire takes %.2f of the baseline time\n", b, w, j, w / j } }' out/bench.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 10x -count 3 -timeout 20m ./web/e2e/ | tee out/load.txt
+	@awk '/^BenchmarkLoad\// { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); for (i = 4; i <= NF; i++) if ($$i == "ms/load") v[p[2]] = v[p[2]] " " $$(i - 1) } \
+	  function median(s,  a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 } \
+	  END { if (v["module"] == "" || v["floor"] == "") { print "page load to ready: no ms/load for module and floor in out/load.txt"; exit 1 } \
+	    m = median(v["module"]); f = median(v["floor"]); printf "page load to ready: module %.1f ms, floor %.1f ms, ratio %.2f\n", m, f, m / f }' out/load.txt
