@@ -32,9 +32,6 @@ func (e Endpoint) Authority() string {
 	return e.Host + ":" + e.Port
 }
 
-// IsZero reports whether no endpoint is set.
-func (e Endpoint) IsZero() bool { return e.Scheme == "" }
-
 // Insecure reports a plain http or ws endpoint to a host that is not loopback:
 // allowed, for legacy PBXs, but credentials cross the network in clear.
 func (e Endpoint) Insecure() bool {
