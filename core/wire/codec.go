@@ -102,7 +102,15 @@ func DecodeResponse(data []byte) (*Response, error) {
 		case "error":
 			return p.nullable(func() error {
 				r.Error = &Error{}
-				return p.object(1, fields(map[string]*string{"code": &r.Error.Code, "message": &r.Error.Message}, &p))
+				return p.object(1, func(key string) error {
+					switch key {
+					case "code":
+						return p.stringInto(&r.Error.Code)
+					case "message":
+						return p.stringInto(&r.Error.Message)
+					}
+					return p.otherKey(key, "code", "message")
+				})
 			})
 		}
 		return p.otherKey(key, "result", "password", "user", "error")
@@ -120,11 +128,20 @@ func DecodeResponse(data []byte) (*Response, error) {
 }
 
 func (p *parser) user(u *User) error {
-	strs := map[string]*string{"login": &u.Login, "name": &u.Name, "company": &u.Company, "home": &u.Home, "session": &u.Session}
 	return p.object(1, func(key string) error {
 		switch key {
 		case "id":
 			return p.int64Into(&u.ID)
+		case "login":
+			return p.stringInto(&u.Login)
+		case "name":
+			return p.stringInto(&u.Name)
+		case "company":
+			return p.stringInto(&u.Company)
+		case "home":
+			return p.stringInto(&u.Home)
+		case "session":
+			return p.stringInto(&u.Session)
 		case "perms":
 			return p.nullable(func() error {
 				u.Perms = map[string]string{}
@@ -139,25 +156,8 @@ func (p *parser) user(u *User) error {
 				})
 			})
 		}
-		if dst, ok := strs[key]; ok {
-			return p.stringInto(dst)
-		}
 		return p.otherKey(key, "id", "perms", "login", "name", "company", "home", "session")
 	})
-}
-
-// fields decodes an object whose known members are all strings.
-func fields(dst map[string]*string, p *parser) func(string) error {
-	return func(key string) error {
-		if d, ok := dst[key]; ok {
-			return p.stringInto(d)
-		}
-		names := make([]string, 0, len(dst))
-		for k := range dst {
-			names = append(names, k)
-		}
-		return p.otherKey(key, names...)
-	}
 }
 
 // parser is a recursive-descent JSON reader over data.
@@ -202,7 +202,7 @@ func (p *parser) object(depth int, member func(key string) error) error {
 		return p.fail("expected an object")
 	}
 	p.i++
-	seen := map[string]bool{}
+	var seen []string // replies have few keys: a scan beats a map
 	if p.peek() == '}' {
 		p.i++
 		return nil
@@ -215,10 +215,12 @@ func (p *parser) object(depth int, member func(key string) error) error {
 		if err != nil {
 			return err
 		}
-		if seen[key] {
-			return p.fail("duplicate key " + strconv.Quote(key))
+		for _, k := range seen {
+			if k == key {
+				return p.fail("duplicate key " + strconv.Quote(key))
+			}
 		}
-		seen[key] = true
+		seen = append(seen, key)
 		if p.peek() != ':' {
 			return p.fail("expected ':'")
 		}
@@ -327,7 +329,7 @@ func (p *parser) skip(depth int) error {
 }
 
 func (p *parser) literal(word string) error {
-	if !strings.HasPrefix(string(p.data[p.i:min(len(p.data), p.i+len(word))]), word) {
+	if len(p.data)-p.i < len(word) || string(p.data[p.i:p.i+len(word)]) != word {
 		return p.fail("expected " + word)
 	}
 	p.i += len(word)
