@@ -43,8 +43,10 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./jsbridge/ ./wasm/
 
+# One package at a time: the browser tests start Chromium, and two of them
+# at once on a small machine make timing-sensitive steps (clicks) flaky.
 test-native:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -p 1 -timeout 15m ./...
 
 cover:
 	@$(GO) test -coverprofile=cover.out ./core/... >/dev/null
