@@ -235,8 +235,17 @@ func copyPerms(p map[string]string) map[string]string {
 
 // setUser records the user (nil: logged out), restarts or stops the refresh,
 // and tells OnChange if the properties changed.
-func (c *Client) setUser(u *User) {
+func (c *Client) setUser(u *User) { c.setUserSince(nil, u) }
+
+// setUserSince is setUser, but only if the user has not been set since the
+// generation *since was read: an answer to a check that was sent before a
+// login finished must not undo the login.
+func (c *Client) setUserSince(since *uint64, u *User) {
 	c.mu.Lock()
+	if since != nil && *since != c.gen {
+		c.mu.Unlock()
+		return
+	}
 	c.gen++
 	changed := !u.equal(c.user)
 	c.user = u
@@ -249,6 +258,13 @@ func (c *Client) setUser(u *User) {
 	if changed && c.cfg.OnChange != nil {
 		c.cfg.OnChange(out)
 	}
+}
+
+// generation identifies the current state of the user, for setUserSince.
+func (c *Client) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
 }
 
 func (u *User) equal(v *User) bool {
@@ -284,18 +300,8 @@ func (c *Client) scheduleRefreshLocked() {
 func (c *Client) refreshNow(gen uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
 	defer cancel()
-	resp, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
-	c.mu.Lock()
-	stale := gen != c.gen
-	c.mu.Unlock()
-	if stale {
-		return
-	}
-	switch {
-	case err == nil && resp.User != nil:
-		c.setUser(userFromWire(resp.User))
-	case CodeOf(err) == CodeLoginRequired || CodeOf(err) == CodeAuthFailed:
-		c.setUser(nil)
+	switch CodeOf(c.checkSince(ctx, gen)) {
+	case "", CodeLoginRequired, CodeAuthFailed: // recorded, and rescheduled if logged in
 	default:
 		c.mu.Lock()
 		if gen == c.gen {

@@ -91,12 +91,23 @@ func (c *Client) Login(ctx context.Context, o Options) error {
 
 // check asks the server for the current login (or the API key's user).
 func (c *Client) check(ctx context.Context) error {
+	return c.checkSince(ctx, c.generation())
+}
+
+// checkSince is check for an answer that counts only if the user has not
+// changed since generation gen: a login that finished while the question was
+// out is newer than the answer.
+func (c *Client) checkSince(ctx context.Context, gen uint64) error {
 	resp, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
 	switch CodeOf(err) {
 	case "":
-		return c.acceptUser(resp)
+		if resp.User == nil {
+			return errNoUser
+		}
+		c.setUserSince(&gen, userFromWire(resp.User))
+		return nil
 	case CodeLoginRequired, CodeAuthFailed:
-		c.setUser(nil)
+		c.setUserSince(&gen, nil)
 		if CodeOf(err) == CodeAuthFailed && c.cfg.APIKey != "" {
 			return err // the key itself was refused
 		}
@@ -105,9 +116,11 @@ func (c *Client) check(ctx context.Context) error {
 	return err
 }
 
+var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
+
 func (c *Client) acceptUser(resp *wire.Response) error {
 	if resp.User == nil {
-		return newError(CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
+		return errNoUser
 	}
 	c.setUser(userFromWire(resp.User))
 	return nil
