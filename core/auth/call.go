@@ -9,11 +9,19 @@ import (
 )
 
 // call performs one exchange of the wire contract under the client's deadline
-// and sub-ID, and turns every way it can fail into an *Error.
-func (c *Client) call(ctx context.Context, path string, a wire.Auth) (*wire.Response, error) {
+// and sub-ID, and turns every way it can fail into an *Error. It also returns
+// the call's number, in the order calls are sent, for setUser.
+func (c *Client) call(ctx context.Context, path string, a wire.Auth) (*wire.Response, uint64, error) {
 	c.mu.Lock()
 	host, subID := c.api.String(), c.subID
+	c.seq++
+	seq := c.seq
 	c.mu.Unlock()
+	resp, err := c.exchange(ctx, host, subID, path, a)
+	return resp, seq, err
+}
+
+func (c *Client) exchange(ctx context.Context, host, subID, path string, a wire.Auth) (*wire.Response, error) {
 	if host == "" {
 		return nil, newError(CodeBadOption, "no PBX host is set; call setHost(\"https://your-pbx\") first")
 	}

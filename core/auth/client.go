@@ -105,7 +105,9 @@ type Client struct {
 	subID   string
 	user    *User
 	refresh clock.Timer
-	gen     uint64 // bumped at every change of user, so a stale refresh is dropped
+	gen     uint64 // bumped at every change of user and at Close, so a stale refresh is dropped
+	seq     uint64 // numbers the calls in the order they are sent
+	applied uint64 // the number of the call whose answer set the user last
 }
 
 // New returns a Client. It fails only on a missing Transport or a host that
@@ -233,19 +235,27 @@ func copyPerms(p map[string]string) map[string]string {
 	return out
 }
 
-// setUser records the user (nil: logged out), restarts or stops the refresh,
-// and tells OnChange if the properties changed.
-func (c *Client) setUser(u *User) { c.setUserSince(nil, u) }
+// setUser records u (nil: logged out) as the answer to call number seq, or,
+// with seq 0, as a change of the client's own. Answers count in the order
+// their calls were sent, which is the order the server saw them: one older
+// than the answer recorded last is dropped, so that a check sent before a
+// login finished cannot undo the login. setUser restarts or stops the
+// refresh, and tells OnChange if the properties changed.
+func (c *Client) setUser(seq uint64, u *User) { c.setUserIf(seq, nil, u) }
 
-// setUserSince is setUser, but only if the user has not been set since the
-// generation *since was read: an answer to a check that was sent before a
-// login finished must not undo the login.
-func (c *Client) setUserSince(since *uint64, u *User) {
+// setUserIf is setUser, but only if the generation is still *gen: for a
+// refresh, which counts only if nothing changed since it was scheduled.
+func (c *Client) setUserIf(seq uint64, gen *uint64, u *User) {
 	c.mu.Lock()
-	if since != nil && *since != c.gen {
+	if seq == 0 {
+		c.seq++
+		seq = c.seq
+	}
+	if seq < c.applied || gen != nil && *gen != c.gen {
 		c.mu.Unlock()
 		return
 	}
+	c.applied = seq
 	c.gen++
 	changed := !u.equal(c.user)
 	c.user = u
@@ -258,13 +268,6 @@ func (c *Client) setUserSince(since *uint64, u *User) {
 	if changed && c.cfg.OnChange != nil {
 		c.cfg.OnChange(out)
 	}
-}
-
-// generation identifies the current state of the user, for setUserSince.
-func (c *Client) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
 }
 
 func (u *User) equal(v *User) bool {
@@ -300,7 +303,8 @@ func (c *Client) scheduleRefreshLocked() {
 func (c *Client) refreshNow(gen uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
 	defer cancel()
-	switch CodeOf(c.checkSince(ctx, gen)) {
+	resp, seq, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
+	switch CodeOf(c.recordCheck(seq, &gen, resp, err)) {
 	case "", CodeLoginRequired, CodeAuthFailed: // recorded, and rescheduled if logged in
 	default:
 		c.mu.Lock()

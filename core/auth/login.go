@@ -76,11 +76,11 @@ func (c *Client) Login(ctx context.Context, o Options) error {
 		}
 	}
 	if o.Username != "" {
-		resp, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password})
+		resp, seq, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password})
 		if err != nil {
 			return err
 		}
-		return c.acceptUser(resp)
+		return c.acceptUser(seq, resp)
 	}
 	err := c.check(ctx)
 	if CodeOf(err) == CodeLoginRequired {
@@ -91,23 +91,22 @@ func (c *Client) Login(ctx context.Context, o Options) error {
 
 // check asks the server for the current login (or the API key's user).
 func (c *Client) check(ctx context.Context) error {
-	return c.checkSince(ctx, c.generation())
+	resp, seq, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
+	return c.recordCheck(seq, nil, resp, err)
 }
 
-// checkSince is check for an answer that counts only if the user has not
-// changed since generation gen: a login that finished while the question was
-// out is newer than the answer.
-func (c *Client) checkSince(ctx context.Context, gen uint64) error {
-	resp, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
+// recordCheck records the answer to a check: the user, or none when the
+// server says there is no login.
+func (c *Client) recordCheck(seq uint64, gen *uint64, resp *wire.Response, err error) error {
 	switch CodeOf(err) {
 	case "":
 		if resp.User == nil {
 			return errNoUser
 		}
-		c.setUserSince(&gen, userFromWire(resp.User))
+		c.setUserIf(seq, gen, userFromWire(resp.User))
 		return nil
 	case CodeLoginRequired, CodeAuthFailed:
-		c.setUserSince(&gen, nil)
+		c.setUserIf(seq, gen, nil)
 		if CodeOf(err) == CodeAuthFailed && c.cfg.APIKey != "" {
 			return err // the key itself was refused
 		}
@@ -118,21 +117,22 @@ func (c *Client) checkSince(ctx context.Context, gen uint64) error {
 
 var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
 
-func (c *Client) acceptUser(resp *wire.Response) error {
+func (c *Client) acceptUser(seq uint64, resp *wire.Response) error {
 	if resp.User == nil {
 		return errNoUser
 	}
-	c.setUser(userFromWire(resp.User))
+	c.setUser(seq, userFromWire(resp.User))
 	return nil
 }
 
 // Logout ends the session on the server and clears the user's properties. If
 // the server cannot be reached the properties stay, so the caller can retry.
 func (c *Client) Logout(ctx context.Context) error {
-	if _, err := c.call(ctx, wire.PathLogout, wire.Auth{Type: wire.TypeAuth}); err != nil {
+	_, seq, err := c.call(ctx, wire.PathLogout, wire.Auth{Type: wire.TypeAuth})
+	if err != nil {
 		return err
 	}
-	c.setUser(nil)
+	c.setUser(seq, nil)
 	return nil
 }
 
@@ -147,11 +147,11 @@ type ExitOptions struct {
 // then logs out. Without a login there is nothing to clean up, which is not
 // an error.
 func (c *Client) Exit(ctx context.Context, o ExitOptions) error {
-	_, err := c.call(ctx, wire.PathCleanup, wire.Auth{Type: wire.TypeCleanup})
+	_, seq, err := c.call(ctx, wire.PathCleanup, wire.Auth{Type: wire.TypeCleanup})
 	if err != nil && CodeOf(err) != CodeLoginRequired {
 		return err
 	}
-	c.setUser(nil)
+	c.setUser(seq, nil)
 	if o.Logout {
 		return c.Logout(ctx)
 	}
@@ -166,18 +166,18 @@ func (c *Client) SetCompany(ctx context.Context, company string) error {
 	if len(company) > MaxCompanyLen {
 		return newError(CodeBadOption, "setCompany: the company id is over "+strconv.Itoa(MaxCompanyLen)+" bytes; pass the id of a company this user may administer")
 	}
-	resp, err := c.call(ctx, wire.PathCompany, wire.Auth{Type: wire.TypeCompany, Company: company})
+	resp, seq, err := c.call(ctx, wire.PathCompany, wire.Auth{Type: wire.TypeCompany, Company: company})
 	if err != nil {
 		return err
 	}
-	return c.acceptUser(resp)
+	return c.acceptUser(seq, resp)
 }
 
 // RTCReset releases and randomises the user's phone (keevio) password. With
 // getNew it returns the new password; otherwise the password is given up and
 // "" is returned.
 func (c *Client) RTCReset(ctx context.Context, getNew bool) (string, error) {
-	resp, err := c.call(ctx, wire.PathRTCReset, wire.Auth{Type: wire.TypeRTCReset, GetNew: getNew})
+	resp, _, err := c.call(ctx, wire.PathRTCReset, wire.Auth{Type: wire.TypeRTCReset, GetNew: getNew})
 	if err != nil {
 		return "", err
 	}

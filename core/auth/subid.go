@@ -55,7 +55,7 @@ func (c *Client) SetSubID(s string) error {
 	c.subID = s
 	c.mu.Unlock()
 	if changed && c.User() != nil {
-		c.setUser(nil) // the login we knew belongs to the previous sub-ID
+		c.setUser(0, nil) // the login we knew belongs to the previous sub-ID
 	}
 	return nil
 }
