@@ -196,6 +196,9 @@ func syncFunc(m syncMethod) func(safejs.Value, []safejs.Value) any {
 		if err != nil {
 			return JSError(err)
 		}
+		if v == nil {
+			return safejs.Undefined() // as the loader's answer before ready, not null
+		}
 		return v
 	}
 }

@@ -125,7 +125,9 @@ func splitHostPort(a string) (host, port string, err error) {
 		if a[0] != ':' {
 			return "", "", errors.New("unexpected text after the IPv6 address")
 		}
-		port = a[1:]
+		if port = a[1:]; port == "" {
+			return "", "", errors.New("the port is empty")
+		}
 	} else {
 		host = a
 		if i := strings.LastIndexByte(a, ':'); i >= 0 {

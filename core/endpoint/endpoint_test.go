@@ -33,7 +33,7 @@ func TestParseRefuses(t *testing.T) {
 	for _, in := range []string{
 		"", "   ", "ftp://pbx", "wss://pbx", "javascript:alert(1)", "https://pbx/path", "https://pbx?x=1",
 		"https://user@pbx", "https://pbx:0", "https://pbx:65536", "https://pbx:abc", "https://pbx:",
-		"https://-pbx", "https://pb x", "https://[::1", "https://[zz::1]", "https://[::1]x", "https://",
+		"https://-pbx", "https://pb x", "https://[::1", "https://[::1]:", "https://[zz::1]", "https://[::1]x", "https://",
 		"https://pbx#frag", "https://pbx:080", "https://pbx:+80", "https://pbx:-1", "https://a..b", "https://pbx\\evil",
 	} {
 		t.Run(in, func(t *testing.T) {
@@ -80,4 +80,26 @@ func TestInsecure(t *testing.T) {
 		assert.Equal(t, want, e.Insecure(), in)
 	}
 	assert.Equal(t, "", Endpoint{}.String())
+}
+
+// FuzzParse: no input panics, what is accepted prints as a canonical form
+// that parses to itself, and a canonical form carries nothing but
+// scheme://host[:port].
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"https://pbx.example.com:8443/", "pbx", "http://[::1]:80", "wss://a-b.c", "ftp://x", "https://pbx:+80", "[::1", "a:b:c", "https://a..b", "http://1.2.3.4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, parse := range []func(string) (Endpoint, error){ParseAPI, ParseWS} {
+			e, err := parse(s)
+			if err != nil {
+				continue
+			}
+			again, err := parse(e.String())
+			require.NoError(t, err, "%q parsed as %q, which does not parse", s, e.String())
+			assert.Equal(t, e, again)
+			assert.NotContains(t, e.Authority(), "/")
+			assert.NotContains(t, e.Authority(), "@")
+		}
+	})
 }
