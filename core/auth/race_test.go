@@ -82,3 +82,22 @@ func TestAnOldLogoutDoesNotUndoALogin(t *testing.T) {
 	require.NoError(t, f.c.Login(ctx, auth.Options{CheckOnly: true}), "and the server agrees")
 	assert.Equal(t, alice, f.c.User())
 }
+
+// TestAnAnswerForTheOldSubIDIsDropped: a check under the shared login is on
+// its way when the page isolates its tab; its answer (alice, the shared
+// login) does not belong to the new sub-ID's login, which has none.
+func TestAnAnswerForTheOldSubIDIsDropped(t *testing.T) {
+	f, held := holding(t, isCheck)
+	other := newFixture(t, f.srv, f.tr)
+	loginAs(t, other.c, "alice", "wonderland") // the login tabs without a sub-ID share
+
+	done := make(chan error, 1)
+	go func() { done <- f.c.Login(ctx, auth.Options{CheckOnly: true}) }()
+	<-held.sent
+	require.NoError(t, f.c.SetSubID("isolated"))
+	close(held.release)
+	require.NoError(t, <-done, "the check succeeded for the sub-ID it was sent under")
+
+	assert.Nil(t, f.c.User(), "but its answer is not this sub-ID's login")
+	assert.Zero(t, f.clk.Pending())
+}

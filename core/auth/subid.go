@@ -54,8 +54,10 @@ func (c *Client) SetSubID(s string) error {
 	changed := c.subID != s
 	c.subID = s
 	c.mu.Unlock()
-	if changed && c.User() != nil {
-		c.setUser(0, nil) // the login we knew belongs to the previous sub-ID
+	if changed {
+		// The login we knew, and the answers still on their way, belong to
+		// the previous sub-ID: recording "logged out" now also drops them.
+		c.setUser(0, nil)
 	}
 	return nil
 }
