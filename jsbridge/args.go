@@ -3,6 +3,8 @@
 package jsbridge
 
 import (
+	"strconv"
+
 	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
@@ -136,12 +138,14 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 		fields[name] = f
 	}
 	o.CheckOnly = boolField(fields, "checkonly")
-	o.NoToken = boolField(fields, "notoken")
-	o.NoDOM = boolField(fields, "nodom")
 	o.Username = stringField(fields, "username")
 	o.Password = stringField(fields, "password")
 	o.SubID = stringField(fields, "subid")
-	o.Application = stringField(fields, "application")
+	switch app := stringField(fields, "application"); app {
+	case "", "refreshable", "longLogin":
+	default:
+		return o, &auth.Error{Code: auth.CodeBadOption, Message: "IPCortex.PBX.Auth.login: option application must be \"refreshable\" or \"longLogin\", not " + strconv.Quote(app)}
+	}
 	if t, ok := fields["tokens"]; ok {
 		if err := checkStrings(t); err != nil {
 			return o, err

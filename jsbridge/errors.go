@@ -10,9 +10,6 @@ import (
 	"github.com/pbxauth/pbxauth/core/auth"
 )
 
-// CodeInternal is the code of a rejection caused by a fault of this module.
-const CodeInternal = "internal"
-
 // TypeError reports an argument of the wrong JavaScript type; pages see a
 // TypeError with code bad_option.
 type TypeError struct{ Message string }
@@ -33,9 +30,9 @@ func JSError(err error) safejs.Value {
 	case errors.As(err, &te):
 		ctor, code = "TypeError", string(auth.CodeBadOption)
 	case errors.As(err, &ie):
-		code = CodeInternal
+		code = string(auth.CodeInternal)
 	case code == "":
-		code = CodeInternal
+		code = string(auth.CodeInternal)
 	}
 	e, jerr := mustGet(global, ctor).New(err.Error())
 	if jerr != nil {

@@ -43,9 +43,9 @@ func userInfo(u *auth.User) map[string]any {
 	return map[string]any{"id": float64(u.ID), "login": u.Login, "name": u.Name, "company": u.Company, "home": u.Home, "perms": perms}
 }
 
-// asyncMethod parses its arguments synchronously and returns the work to do
-// and the vendor-style callback (undefined if none).
-type asyncMethod func(args []safejs.Value) (work func(ctx context.Context) (any, error), callback safejs.Value, err error)
+// asyncMethod parses its arguments synchronously and returns the core call
+// to queue and the vendor-style callback (undefined if none).
+type asyncMethod func(args []safejs.Value) (call auth.Call, callback safejs.Value, err error)
 
 // syncMethod answers at once; an error is returned to the loader as an Error
 // value, which it throws.
@@ -60,22 +60,22 @@ func Export(c *auth.Client) (safejs.Value, error) {
 		return obj, err
 	}
 	async := map[string]asyncMethod{
-		"login": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+		"login": func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 			call, err := parseLogin(args)
-			return func(ctx context.Context) (any, error) { return nil, c.Login(ctx, call.opts) }, call.callback, err
+			return auth.LoginCall(call.opts), call.callback, err
 		},
-		"logout": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+		"logout": func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 			cb, err := callbackArg("logout", arg(args, 0))
-			return func(ctx context.Context) (any, error) { return nil, c.Logout(ctx) }, cb, err
+			return auth.LogoutCall(), cb, err
 		},
-		"exit": func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+		"exit": func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 			logout, cb, err := parseExit(args)
-			return func(ctx context.Context) (any, error) { return nil, c.Exit(ctx, auth.ExitOptions{Logout: logout}) }, cb, err
+			return auth.ExitCall(auth.ExitOptions{Logout: logout}), cb, err
 		},
-		"rtcReset":   rtcReset(c, "rtcReset"),
-		"rtcreset":   rtcReset(c, "rtcreset"), // the older name
-		"setCompany": setCompany(c, "setCompany"),
-		"selcompany": setCompany(c, "selcompany"), // the older name
+		"rtcReset":   rtcReset("rtcReset"),
+		"rtcreset":   rtcReset("rtcreset"), // the older name
+		"setCompany": setCompany("setCompany"),
+		"selcompany": setCompany("selcompany"), // the older name
 	}
 
 	sync := map[string]syncMethod{
@@ -107,7 +107,7 @@ func Export(c *auth.Client) (safejs.Value, error) {
 	}
 
 	for name, m := range async {
-		if err := setFunc(obj, name, asyncFunc(m, noop)); err != nil {
+		if err := setFunc(obj, name, asyncFunc(c, m, noop)); err != nil {
 			return obj, err
 		}
 	}
@@ -121,26 +121,20 @@ func Export(c *auth.Client) (safejs.Value, error) {
 
 // rtcReset is rtcReset([getnew], [callback]) under the given name: the
 // Promise resolves with the new password when getnew is true.
-func rtcReset(c *auth.Client, name string) asyncMethod {
-	return func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+func rtcReset(name string) asyncMethod {
+	return func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 		getNew, err := optionalBool(name, "getnew", arg(args, 0))
 		cb, cerr := callbackArg(name, arg(args, 1))
-		return func(ctx context.Context) (any, error) {
-			pw, err := c.RTCReset(ctx, getNew)
-			if err != nil || !getNew {
-				return nil, err
-			}
-			return pw, nil
-		}, cb, firstErr(err, cerr)
+		return auth.RTCResetCall(getNew), cb, firstErr(err, cerr)
 	}
 }
 
 // setCompany is setCompany(company, [callback]) under the given name.
-func setCompany(c *auth.Client, name string) asyncMethod {
-	return func(args []safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+func setCompany(name string) asyncMethod {
+	return func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 		company, err := requiredString(name, "the company id", arg(args, 0))
 		cb, cerr := callbackArg(name, arg(args, 1))
-		return func(ctx context.Context) (any, error) { return nil, c.SetCompany(ctx, company) }, cb, firstErr(err, cerr)
+		return auth.CompanyCall(company), cb, firstErr(err, cerr)
 	}
 }
 
@@ -152,23 +146,32 @@ func setFunc(obj safejs.Value, name string, fn func(safejs.Value, []safejs.Value
 	return obj.Set(name, f)
 }
 
-// asyncFunc turns m into a JS function that returns a Promise. With a
-// callback, the callback gets (success, message) first; the Promise still
-// settles, but a rejection nobody handles is not reported as unhandled, as
-// callback pages never look at the Promise.
-func asyncFunc(m asyncMethod, noop safejs.Func) func(safejs.Value, []safejs.Value) any {
+// asyncFunc turns m into a JS function that returns a Promise. The call
+// joins the client's queue before the function returns, so calls take effect
+// in the order the page made them. With a callback, the callback gets
+// (success, message) first; the Promise still settles, but a rejection
+// nobody handles is not reported as unhandled, as callback pages never look
+// at the Promise.
+func asyncFunc(c *auth.Client, m asyncMethod, noop safejs.Func) func(safejs.Value, []safejs.Value) any {
 	return func(_ safejs.Value, args []safejs.Value) any {
-		var work func(context.Context) (any, error)
+		var pending *auth.Pending
 		cb := safejs.Undefined()
 		_, perr := guard(func() (any, error) {
-			var err error
-			work, cb, err = m(args)
+			call, callback, err := m(args)
+			cb = callback
+			if err == nil {
+				pending = c.Start(context.Background(), call)
+			}
 			return nil, err
 		})
 		p := Promise(func() (any, error) {
-			out, err := any(nil), perr
+			var out any
+			err := perr
 			if err == nil {
-				out, err = work(context.Background())
+				var v string
+				if v, err = pending.Wait(context.Background()); v != "" {
+					out = v
+				}
 			}
 			if kind(cb) == "function" {
 				msg := "ok"

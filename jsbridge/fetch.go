@@ -12,10 +12,14 @@ import (
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
-// Fetch is the core's Transport over the browser's fetch: credentials are
-// included, so the browser's cookie jar keeps the HttpOnly session cookie;
-// the context's end aborts the request; redirects are refused, so a body with
-// a password is never re-sent to a host the page did not choose.
+// Fetch is the core's Transport over the browser's fetch: cookies are
+// included only when the request asks for them (the HttpOnly session cookie
+// of the login without a sub-ID), omitted when it carries its credential
+// explicitly; the context's end aborts the request; redirects are refused, so
+// a body with a password is never re-sent to a host the page did not choose.
+// The default cache mode keeps Chromium's preflight cache working (no-store
+// or no-cache would cost an OPTIONS round trip per call); the server's
+// Cache-Control: no-store keeps replies out of the HTTP cache.
 type Fetch struct{}
 
 // Do performs one exchange.
@@ -35,13 +39,16 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	for k, v := range req.Header {
 		headers[k] = v
 	}
+	credentials := "omit"
+	if req.Cookies {
+		credentials = "include"
+	}
 	init, err := safejs.ValueOf(map[string]any{
 		"method":      req.Method,
 		"headers":     headers,
 		"body":        string(req.Body),
-		"credentials": "include",
+		"credentials": credentials,
 		"mode":        "cors",
-		"cache":       "no-store",
 		"redirect":    "error",
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/clock"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
@@ -37,13 +39,13 @@ func loginBody(user, pass string) []byte {
 	return wire.EncodeRequest(wire.Request{Auth: wire.Auth{Type: wire.TypeAuth, Username: user, Password: pass}})
 }
 
-func post(t *testing.T, url string, body []byte) (*auth.Response, error) {
-	return Fetch{}.Do(ctx(t), &auth.Request{Method: "POST", URL: url, Header: map[string]string{"Content-Type": "application/json"}, Body: body})
+func post(t *testing.T, url string, body []byte, cookies bool) (*auth.Response, error) {
+	return Fetch{}.Do(ctx(t), &auth.Request{Method: "POST", URL: url, Header: map[string]string{"Content-Type": "application/json"}, Body: body, Cookies: cookies})
 }
 
-func TestFetchKeepsTheSessionCookie(t *testing.T) {
+func TestFetchSendsCookiesOnlyWhenAsked(t *testing.T) {
 	base := env(t, "PBX_URL")
-	resp, err := post(t, base+wire.PathLogin+"?subid=fetchtest", loginBody("bob", "builder"))
+	resp, err := post(t, base+wire.PathLogin, loginBody("bob", "builder"), true)
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.Status)
 	r, err := wire.DecodeResponse(resp.Body)
@@ -51,19 +53,25 @@ func TestFetchKeepsTheSessionCookie(t *testing.T) {
 	assert.Equal(t, int64(102), r.User.ID)
 
 	// The HttpOnly cookie is invisible to the page but sent with the next call.
-	resp, err = post(t, base+wire.PathLogin+"?subid=fetchtest", []byte(`{"auth":{"type":"auth"}}`))
+	check := []byte(`{"auth":{"type":"auth"}}`)
+	resp, err = post(t, base+wire.PathLogin, check, true)
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.Status, string(resp.Body))
 	cookies, _ := mustGet(mustGet(global, "document"), "cookie").String()
 	assert.NotContains(t, cookies, wire.CookieName)
+
+	// A request that carries its credential explicitly sends no cookie.
+	resp, err = post(t, base+wire.PathLogin, check, false)
+	require.NoError(t, err)
+	assert.Equal(t, 401, resp.Status, string(resp.Body))
 }
 
 func TestFetchFaults(t *testing.T) {
-	_, err := post(t, env(t, "DOWN_URL")+"/rest/auth/", loginBody("a", "b"))
+	_, err := post(t, env(t, "DOWN_URL")+"/rest/auth/", loginBody("a", "b"), true)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "fetch failed")
 
-	_, err = post(t, env(t, "REDIRECT_URL")+"/rest/auth/", loginBody("alice", "wonderland"))
+	_, err = post(t, env(t, "REDIRECT_URL")+"/rest/auth/", loginBody("alice", "wonderland"), true)
 	require.Error(t, err, "a redirect is refused, so the password is not re-sent")
 
 	c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -121,8 +129,8 @@ func TestPromiseAwaitAndErrors(t *testing.T) {
 	e = JSError(typeErrorf("login", "bad"))
 	assert.Equal(t, "bad_option", str(e, "code"))
 	assert.Equal(t, "TypeError", str(e, "name"))
-	assert.Equal(t, CodeInternal, str(JSError(errors.New("x")), "code"))
-	assert.Equal(t, CodeInternal, str(JSError(&internalError{"p"}), "code"))
+	assert.Equal(t, string(auth.CodeInternal), str(JSError(errors.New("x")), "code"))
+	assert.Equal(t, string(auth.CodeInternal), str(JSError(&internalError{"p"}), "code"))
 
 	// A Promise that never settles: Await returns with the context.
 	never, err := jsPromise.New(mustFunc(t, func(safejs.Value, []safejs.Value) any { return nil }))
@@ -161,9 +169,9 @@ func TestParseLoginForms(t *testing.T) {
 		withCB bool
 	}{
 		{"none", nil, auth.Options{}, false},
-		{"options", []any{opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", NoDOM: true}, false},
-		{"options, callback", []any{opts, cb}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", NoDOM: true}, true},
-		{"callback, options", []any{cb, opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", NoDOM: true}, true},
+		{"options", []any{opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1"}, false},
+		{"options, callback", []any{opts, cb}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1"}, true},
+		{"callback, options", []any{cb, opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1"}, true},
 		{"callback", []any{cb}, auth.Options{}, true},
 		{"old form", []any{"bob", "builder", true, cb}, auth.Options{Username: "bob", Password: "builder"}, true},
 		{"null options", []any{nil}, auth.Options{}, false},
@@ -297,13 +305,15 @@ func TestPanicsDoNotKillTheRuntime(t *testing.T) {
 	v := f(safejs.Undefined(), nil)
 	e, ok := v.(safejs.Value)
 	require.True(t, ok)
-	assert.Equal(t, CodeInternal, str(e, "code"))
+	assert.Equal(t, string(auth.CodeInternal), str(e, "code"))
 
 	noop := mustFunc(t, func(safejs.Value, []safejs.Value) any { return nil })
-	p := asyncFunc(func([]safejs.Value) (func(context.Context) (any, error), safejs.Value, error) {
+	c, err := auth.New(auth.Config{Transport: Fetch{}, Host: env(t, "PBX_URL")})
+	require.NoError(t, err)
+	p := asyncFunc(c, func([]safejs.Value) (auth.Call, safejs.Value, error) {
 		panic("parse boom")
 	}, noop)(safejs.Undefined(), nil)
-	_, err := Await(ctx(t), p.(safejs.Value))
+	_, err = Await(ctx(t), p.(safejs.Value))
 	var je *JSException
 	require.ErrorAs(t, err, &je)
 	assert.Contains(t, je.Message, "parse boom")
@@ -337,4 +347,44 @@ func mustFunc(t *testing.T, fn func(safejs.Value, []safejs.Value) any) safejs.Fu
 	require.NoError(t, err)
 	t.Cleanup(f.Release)
 	return f
+}
+
+// panicky is Fetch, but panics on the exchange it is armed for.
+type panicky struct {
+	mu    sync.Mutex
+	armed bool
+}
+
+func (p *panicky) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) {
+	p.mu.Lock()
+	armed := p.armed
+	p.armed = false
+	p.mu.Unlock()
+	if armed {
+		panic("refresh boom")
+	}
+	return Fetch{}.Do(ctx, req)
+}
+
+// TestAPanicInTheRefreshDoesNotKillTheRuntime: the hourly refresh runs in
+// the client's worker, outside any JS entry point; a panic there fails the
+// refresh, keeps the user, and the module goes on (a dead runtime would end
+// this test binary with "Go program has already exited").
+func TestAPanicInTheRefreshDoesNotKillTheRuntime(t *testing.T) {
+	tr := &panicky{}
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c, err := auth.New(auth.Config{Transport: tr, Host: env(t, "PBX_URL"), Clock: clk, Random: Random})
+	require.NoError(t, err)
+	_, err = c.GetSubID()
+	require.NoError(t, err)
+	require.NoError(t, c.Login(ctx(t), auth.Options{Username: "carol", Password: "carolpass"}))
+	tr.mu.Lock()
+	tr.armed = true
+	tr.mu.Unlock()
+	clk.Advance(time.Hour) // the refresh panics
+	require.NotNil(t, c.User(), "a failed refresh keeps the user")
+	assert.Equal(t, 1, clk.Pending(), "and tries again next hour")
+	require.NoError(t, c.Login(ctx(t), auth.Options{CheckOnly: true}), "the client still works")
+	clk.Advance(time.Hour)
+	assert.Equal(t, "carol", c.User().Login, "and so does the next refresh")
 }

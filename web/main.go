@@ -2,7 +2,13 @@
 // demo page, speaks the REST auth contract of web/PROTOCOL.md against a set of
 // users, and trusts cross-origin pages only from the origins it is given.
 //
-//	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST]
+//	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST] [-hosts LIST]
+//
+// It answers only requests sent to its -addr address, to localhost, 127.x.y.z
+// and [::1] (any port), and to the host names given with -hosts, such as the
+// public name a proxy in front of it forwards; any other Host header is
+// refused, so that a hostile page cannot reach it by pointing its own name at
+// it (DNS rebinding).
 //
 // Once it accepts connections it prints one line, "listening on
 // http://HOST:PORT", on stdout; requests are logged on stderr. Ctrl-C or
@@ -58,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT`; :0 picks a free port")
 	usersFile := fs.String("users", "", "load the users from a JSON `FILE` (default: the demo users alice, bob and carol)")
 	origins := fs.String("origins", "", "trust pages from these comma-separated `ORIGINS`, scheme://host[:port], :* for any port\n(default: http and https on localhost, 127.0.0.1 and [::1], any port)")
+	hosts := fs.String("hosts", "", "also answer requests for these comma-separated `HOSTS`, name or name:port (no port: any port),\nsuch as the name a proxy forwards (always answered: the -addr address, and\nlocalhost, 127.x.y.z and [::1] on any port)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -78,6 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Origins = list
 	}
+	if *hosts != "" {
+		list, err := pbx.ParseHosts(*hosts)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		cfg.Hosts = list
+	}
 	us, err := loadUsers(*usersFile)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -95,6 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Printf("warning: %v", err)
 	}
 	cfg.Static = static
+	// The address as given (it may be a name) and as bound (with the port
+	// that :0 picked).
+	cfg.Hosts = append(cfg.Hosts, *addr, ln.Addr().String())
 	go cfg.Sessions.SweepEvery(ctx, sweepInterval)
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	if err := serve(ctx, ln, pbx.New(cfg), logger); err != nil {

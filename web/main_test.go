@@ -147,6 +147,40 @@ func TestRunUsersFile(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "-origins replaces the loopback default")
 }
 
+// TestRunHosts: a login sent to a name that is not the server's, from a page
+// of that name (DNS rebinding), is refused unless -hosts names it.
+func TestRunHosts(t *testing.T) {
+	rebound := func(t *testing.T, url string) (*http.Response, string) {
+		t.Helper()
+		evil := "evil.example:" + url[strings.LastIndex(url, ":")+1:]
+		req, err := http.NewRequest(http.MethodPost, url+wire.PathLogin,
+			strings.NewReader(`{"auth":{"type":"auth","username":"alice","password":"wonderland"}}`))
+		require.NoError(t, err)
+		req.Host = evil
+		req.Header.Set("Origin", "http://"+evil)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, string(b)
+	}
+
+	url, _, stop := start(t, "-addr", "127.0.0.1:0")
+	resp, body := rebound(t, url)
+	assert.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode, body)
+	assert.Contains(t, body, `"code":"`+wire.CodeHostNotAllowed+`"`)
+	assert.Empty(t, resp.Header.Values("Set-Cookie"))
+	stop()
+
+	url, _, stop = start(t, "-addr", "127.0.0.1:0", "-hosts", "other.example,evil.example")
+	defer stop()
+	resp, body = rebound(t, url)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Contains(t, resp.Header.Get("Set-Cookie"), wire.CookieName+"=")
+}
+
 func TestRunFails(t *testing.T) {
 	taken, _, stop := start(t, "-addr", "127.0.0.1:0")
 	defer stop()
@@ -163,6 +197,8 @@ func TestRunFails(t *testing.T) {
 		{"unknown flag", []string{"-port", "1"}, 2, "flag provided but not defined: -port"},
 		{"extra arguments", []string{"serve"}, 2, `unexpected arguments ["serve"]`},
 		{"bad origins", []string{"-origins", "localhost"}, 2, `"localhost" is not an origin`},
+		{"help lists -hosts", []string{"-h"}, 0, "-hosts HOSTS"},
+		{"bad hosts", []string{"-hosts", "https://pbx.example.com"}, 2, `"https://pbx.example.com" is not a host`},
 		{"bad users file", []string{"-users", badUsers}, 1, `users file: user 1: unknown field "pasword"`},
 		{"missing users file", []string{"-users", filepath.Join(t.TempDir(), "none.json")}, 1, "no such file"},
 		{"address in use", []string{"-addr", strings.TrimPrefix(taken, "http://")}, 1, "pick another -addr"},

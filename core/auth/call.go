@@ -8,39 +8,37 @@ import (
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
-// call performs one exchange of the wire contract under the client's deadline
-// and sub-ID, and turns every way it can fail into an *Error. It also returns
-// the call's number, in the order calls are sent, for setUser.
-func (c *Client) call(ctx context.Context, path string, a wire.Auth) (*wire.Response, uint64, error) {
-	c.mu.Lock()
-	host, subID := c.api.String(), c.subID
-	c.seq++
-	seq := c.seq
-	c.mu.Unlock()
-	resp, err := c.exchange(ctx, host, subID, path, a)
-	return resp, seq, err
-}
-
-func (c *Client) exchange(ctx context.Context, host, subID, path string, a wire.Auth) (*wire.Response, error) {
+// call performs one exchange of the wire contract for p, to the host and under
+// the sub-ID p was made with, authenticated by the client's Credentials, and
+// turns every way it can fail into an *Error. A login (a username) carries no
+// API key, which the server would refuse beside it.
+func (c *Client) call(p *Pending, path string, a wire.Auth) (*wire.Response, error) {
+	host, subID := p.host, p.subID
 	if host == "" {
 		return nil, newError(CodeBadOption, "no PBX host is set; call setHost(\"https://your-pbx\") first")
+	}
+	cred, err := c.cfg.Credentials.Credential(host, subID)
+	if err != nil {
+		return nil, &Error{Code: CodeBadOption, Message: "cannot read the saved credential for " + host, Err: err}
 	}
 	url := host + path
 	if subID != "" {
 		url += "?" + wire.SubIDParam + "=" + subID // ValidSubID: nothing to escape
 	}
 	header := map[string]string{"Content-Type": "application/json"}
-	if c.cfg.APIKey != "" && a.Username == "" {
-		if c.cfg.KeyInHeader {
-			header["Authorization"] = wire.KeyHeaderPrefix + c.cfg.APIKey
-		} else {
-			a.Key = c.cfg.APIKey
-		}
+	switch {
+	case cred.Session != "":
+		header["Authorization"] = wire.SessionHeaderPrefix + cred.Session
+	case cred.Key != "" && a.Username == "" && cred.KeyInHeader:
+		header["Authorization"] = wire.KeyHeaderPrefix + cred.Key
+	case cred.Key != "" && a.Username == "":
+		a.Key = cred.Key
 	}
-	body := wire.EncodeRequest(wire.Request{Auth: a})
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	req := &Request{Method: "POST", URL: url, Header: header, Body: wire.EncodeRequest(wire.Request{Auth: a}),
+		Cookies: subID == "" && header["Authorization"] == "" && a.Key == ""}
+	ctx, cancel := context.WithTimeout(p.ctx, c.cfg.Timeout)
 	defer cancel()
-	resp, err := c.cfg.Transport.Do(ctx, &Request{Method: "POST", URL: url, Header: header, Body: body})
+	resp, err := c.cfg.Transport.Do(ctx, req)
 	if err != nil {
 		return nil, transportError(host, err)
 	}

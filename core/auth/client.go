@@ -19,9 +19,10 @@ import (
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
-// Transport performs one HTTP exchange. It must keep the server's cookies
-// between exchanges (a cookie jar, or the browser's credentials), because the
-// session lives in the Red60urne cookie, and it must return when ctx ends.
+// Transport performs one HTTP exchange and must return when ctx ends.
+// Request.Cookies says whether it may send and keep cookies: the session made
+// without a sub-ID lives in the Red60urne cookie (a cookie jar, or the
+// browser's credentials); every other credential travels in the request.
 type Transport interface {
 	Do(ctx context.Context, req *Request) (*Response, error)
 }
@@ -32,6 +33,9 @@ type Request struct {
 	URL    string
 	Header map[string]string
 	Body   []byte
+	// Cookies: send and keep cookies. False when the request carries its
+	// credential explicitly, so that it carries exactly one.
+	Cookies bool
 }
 
 // Response is one HTTP response. Transports may cut Body at wire.MaxBody+1
@@ -72,12 +76,18 @@ type Config struct {
 	// RefreshInterval is how often the user's properties are re-read while
 	// logged in (default DefaultRefreshInterval, the vendor's hourly).
 	RefreshInterval time.Duration
+	// Credentials gives every request its credential (default: Sessions
+	// over Session, with APIKey).
+	Credentials Credentials
 	// APIKey, if set, authenticates calls statelessly instead of a session; in
-	// the Authorization header when KeyInHeader, else in the auth body.
+	// the Authorization header when KeyInHeader, else in the auth body. Used
+	// by the default Credentials.
 	APIKey      string
 	KeyInHeader bool
 	// OnChange is called after the user's properties change; u is nil when
-	// logged out. It runs without the client's lock held.
+	// logged out. Calls come one at a time, in the order of the calls that
+	// made the changes, from the client's worker: OnChange must not wait for
+	// the client's calls (Wait, Sync, or the blocking methods).
 	OnChange func(u *User)
 	// Warn receives reports that are not errors, such as plain http to a host
 	// that is not loopback.
@@ -95,7 +105,8 @@ type User struct {
 }
 
 // Client is one API consumer: one host, at most one sub-ID, at most one login.
-// It is safe for concurrent use.
+// It is safe for concurrent use. Its calls run one at a time, in the order
+// they were made (see Start).
 type Client struct {
 	cfg Config
 
@@ -103,11 +114,17 @@ type Client struct {
 	api, ws endpoint.Endpoint
 	wsSet   bool
 	subID   string
-	user    *User
-	refresh clock.Timer
-	gen     uint64 // bumped at every change of user and at Close, so a stale refresh is dropped
-	seq     uint64 // numbers the calls in the order they are sent
-	applied uint64 // the number of the call whose answer set the user last
+	waiting []*Pending // the queue; see queue.go
+	working bool       // a worker is running the queue
+	user    *User      // written only by the worker
+	refresh *refresh   // the next hourly refresh, while logged in
+}
+
+// refresh is a scheduled refresh; stopping it also drops it from the queue,
+// or cuts its exchange short, if its time has come.
+type refresh struct {
+	timer  clock.Timer
+	cancel context.CancelFunc
 }
 
 // New returns a Client. It fails only on a missing Transport or a host that
@@ -118,6 +135,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Session == nil {
 		cfg.Session = NewMemoryStorage()
+	}
+	if cfg.Credentials == nil {
+		cfg.Credentials = &Sessions{Store: cfg.Session, APIKey: cfg.APIKey, KeyInHeader: cfg.KeyInHeader}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -145,18 +165,24 @@ func New(cfg Config) (*Client, error) {
 // SetHost sets the API host: https://host[:port], http://host[:port] or a bare
 // host[:port] (https). Plain http to a host that is not loopback is allowed
 // but reported through Config.Warn. Unless SetWSHost was called, the feed host
-// follows it.
+// follows it. Calls made from now on go to the new host; a different host
+// also forgets the user and stops the refresh, in the queue's order (after
+// the calls made before, which went to the old host).
 func (c *Client) SetHost(uri string) error {
 	e, err := endpoint.ParseAPI(uri)
 	if err != nil {
 		return &Error{Code: CodeBadOption, Message: err.Error()}
 	}
 	c.mu.Lock()
+	changed := c.api != e
 	c.api = e
 	if !c.wsSet {
 		c.ws = e.WebSocket()
 	}
 	c.mu.Unlock()
+	if changed {
+		c.enqueue(context.Background(), Call{kind: kindReset})
+	}
 	if e.Insecure() {
 		c.warn("setHost: " + e.String() + " is plain http to a host that is not this machine: passwords and session cookies cross the network unencrypted; use https")
 	}
@@ -200,11 +226,10 @@ func (c *Client) User() *User {
 }
 
 // Close stops the hourly refresh, including one under way. The login itself
-// is left as it is.
+// is left as it is; calls still work, and a later login refreshes again.
 func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
 	c.stopRefreshLocked()
 }
 
@@ -235,34 +260,13 @@ func copyPerms(p map[string]string) map[string]string {
 	return out
 }
 
-// setUser records u (nil: logged out) as the answer to call number seq, or,
-// with seq 0, as a change of the client's own. Answers count in the order
-// their calls were sent, which is the order the server saw them: one older
-// than the answer recorded last is dropped, so that a check sent before a
-// login finished cannot undo the login. setUser restarts or stops the
-// refresh, and tells OnChange if the properties changed.
-func (c *Client) setUser(seq uint64, u *User) { c.setUserIf(seq, nil, u) }
-
-// setUserIf is setUser, but only if the generation is still *gen: for a
-// refresh, which counts only if nothing changed since it was scheduled.
-func (c *Client) setUserIf(seq uint64, gen *uint64, u *User) {
+// setUser records u (nil: logged out), restarts or stops the refresh, and
+// tells OnChange if the properties changed. Only the worker calls it.
+func (c *Client) setUser(u *User) {
 	c.mu.Lock()
-	if seq == 0 {
-		c.seq++
-		seq = c.seq
-	}
-	if seq < c.applied || gen != nil && *gen != c.gen {
-		c.mu.Unlock()
-		return
-	}
-	c.applied = seq
-	c.gen++
 	changed := !u.equal(c.user)
 	c.user = u
-	c.stopRefreshLocked()
-	if u != nil {
-		c.scheduleRefreshLocked()
-	}
+	c.scheduleRefreshLocked()
 	out := c.user.clone()
 	c.mu.Unlock()
 	if changed && c.cfg.OnChange != nil {
@@ -287,30 +291,42 @@ func (u *User) equal(v *User) bool {
 
 func (c *Client) stopRefreshLocked() {
 	if c.refresh != nil {
-		c.refresh.Stop()
+		c.refresh.timer.Stop()
+		c.refresh.cancel()
 		c.refresh = nil
 	}
 }
 
+// scheduleRefreshLocked replaces the refresh: one interval from now while a
+// user is logged in, none otherwise.
 func (c *Client) scheduleRefreshLocked() {
-	gen := c.gen
-	c.refresh = c.cfg.Clock.AfterFunc(c.cfg.RefreshInterval, func() { c.refreshNow(gen) })
+	c.stopRefreshLocked()
+	if c.user == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	// The timer's function queues the refresh and waits for it, so that a
+	// clock's Advance returns after the refresh.
+	timer := c.cfg.Clock.AfterFunc(c.cfg.RefreshInterval, func() {
+		_, _ = c.enqueue(ctx, Call{kind: kindRefresh}).Wait(ctx)
+	})
+	c.refresh = &refresh{timer: timer, cancel: cancel}
 }
 
 // refreshNow re-reads the user's properties: updated on success, cleared if
 // the session has ended, kept (and tried again next interval) if the server
-// cannot be reached.
-func (c *Client) refreshNow(gen uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
-	defer cancel()
-	resp, seq, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
-	switch CodeOf(c.recordCheck(seq, &gen, resp, err)) {
-	case "", CodeLoginRequired, CodeAuthFailed: // recorded, and rescheduled if logged in
-	default:
+// cannot be reached or the refresh fails in any other way. A refresh stopped
+// under way changes nothing.
+func (c *Client) refreshNow(p *Pending) {
+	c.mu.Lock()
+	mine := c.refresh
+	c.mu.Unlock()
+	defer func() { // also when the check panics
 		c.mu.Lock()
-		if gen == c.gen {
+		defer c.mu.Unlock()
+		if c.refresh == mine && p.ctx.Err() == nil { // no answer was recorded
 			c.scheduleRefreshLocked()
 		}
-		c.mu.Unlock()
-	}
+	}()
+	_ = c.check(p)
 }

@@ -424,11 +424,13 @@ func TestSetSubIDClearsTheUser(t *testing.T) {
 	n := f.seen.len()
 
 	require.NoError(t, f.c.SetSubID("one"))
+	require.NoError(t, f.c.Sync(ctx))
 	assert.Equal(t, alice, f.c.User(), "the same sub-ID keeps the user")
 	assert.Equal(t, n, f.seen.len())
 	assert.Equal(t, 1, f.clk.Pending())
 
 	require.NoError(t, f.c.SetSubID("two"))
+	require.NoError(t, f.c.Sync(ctx))
 	assert.Nil(t, f.c.User(), "the login we knew belongs to the previous sub-ID")
 	assert.Nil(t, f.seen.last(t), "OnChange(nil)")
 	assert.Zero(t, f.clk.Pending(), "and its refresh stops")
@@ -473,10 +475,6 @@ func TestErrorType(t *testing.T) {
 	assert.Equal(t, cause, e.Unwrap())
 	assert.Equal(t, cause, errors.Unwrap(e))
 	assert.ErrorIs(t, e, cause)
-	assert.ErrorIs(t, e, &auth.Error{Code: auth.CodeNetwork}, "matches by code")
-	assert.NotErrorIs(t, e, &auth.Error{Code: auth.CodeTimeout})
-	assert.NotErrorIs(t, e, &auth.Error{Code: auth.CodeNetwork, Message: "other"}, "a target with a message matches only itself")
-	assert.NotErrorIs(t, e, &auth.Error{Code: auth.CodeNetwork, Err: cause})
 	assert.NotErrorIs(t, e, io.EOF)
 
 	plain := &auth.Error{Code: auth.CodeBadOption, Message: "no host"}
@@ -486,7 +484,6 @@ func TestErrorType(t *testing.T) {
 
 	wrapped := fmt.Errorf("while starting: %w", e)
 	assert.Equal(t, auth.CodeNetwork, auth.CodeOf(wrapped))
-	assert.ErrorIs(t, wrapped, &auth.Error{Code: auth.CodeNetwork})
 	var ae *auth.Error
 	require.ErrorAs(t, wrapped, &ae)
 	assert.Same(t, e, ae)
@@ -506,6 +503,7 @@ func TestCodesAreStable(t *testing.T) {
 		auth.CodeTimeout:       "timeout",
 		auth.CodeServer:        "server",
 		auth.CodeBadOption:     "bad_option",
+		auth.CodeInternal:      "internal",
 	} {
 		assert.Equal(t, want, string(code))
 	}
@@ -515,8 +513,7 @@ func TestErrorsFromTheRealServerMatchByCode(t *testing.T) {
 	srv := startPBX(t)
 	f := newFixture(t, srv, nil)
 	err := f.c.Login(ctx, auth.Options{Username: "alice", Password: "nope"})
-	assert.ErrorIs(t, err, &auth.Error{Code: auth.CodeAuthFailed})
-	assert.NotErrorIs(t, err, &auth.Error{Code: auth.CodeLoginRequired})
+	assert.Equal(t, auth.CodeAuthFailed, auth.CodeOf(err))
 	var ae *auth.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, auth.CodeAuthFailed, ae.Code)

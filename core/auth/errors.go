@@ -27,6 +27,9 @@ const (
 	CodeServer Code = "server"
 	// CodeBadOption: the caller passed an option or argument that is not valid.
 	CodeBadOption Code = "bad_option"
+	// CodeInternal: a fault of this module; the call failed, the client
+	// keeps working.
+	CodeInternal Code = "internal"
 )
 
 // Error is every failure of this package: a stable Code, a message a person can
@@ -45,12 +48,6 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
-
-// Is lets errors.Is(err, &Error{Code: CodeTimeout}) match by code.
-func (e *Error) Is(target error) bool {
-	var t *Error
-	return errors.As(target, &t) && t.Message == "" && t.Err == nil && t.Code == e.Code
-}
 
 func newError(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
 

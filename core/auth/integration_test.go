@@ -50,7 +50,7 @@ type pbxServer struct {
 func startPBX(t *testing.T) *pbxServer {
 	t.Helper()
 	s := &pbxServer{}
-	h := pbx.New(pbx.Config{Users: demoDir})
+	h := pbxHandler()
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		h.ServeHTTP(w, r)
@@ -58,6 +58,8 @@ func startPBX(t *testing.T) *pbxServer {
 	t.Cleanup(s.Close)
 	return s
 }
+
+func pbxHandler() http.Handler { return pbx.New(pbx.Config{Users: demoDir}) }
 
 func (s *pbxServer) count() int64 { return s.requests.Load() }
 
@@ -244,8 +246,6 @@ func TestLoginBadOptionsNeverReachTheServer(t *testing.T) {
 		{"blank password", auth.Options{Username: "alice", Password: "  \t"}, "blank"},
 		{"username without password", auth.Options{Username: "alice"}, "without a password"},
 		{"password without username", auth.Options{Password: "wonderland"}, "without a username"},
-		{"bad application", auth.Options{Username: "alice", Password: "wonderland", Application: "forever"}, "application"},
-		{"bad application without credentials", auth.Options{Application: "Refreshable"}, "application"},
 		{"sub-ID with a space", auth.Options{Username: "alice", Password: "wonderland", SubID: "tab 1"}, "not valid"},
 		{"sub-ID with a slash", auth.Options{SubID: "a/b"}, "not valid"},
 		{"sub-ID too long", auth.Options{SubID: strings.Repeat("a", wire.MaxSubIDLen+1)}, "not valid"},
@@ -269,14 +269,6 @@ func TestLoginBadOptionsNeverReachTheServer(t *testing.T) {
 }
 
 func TestLoginValidOptions(t *testing.T) {
-	for _, app := range []string{"", "refreshable", "longLogin"} {
-		t.Run("application "+app, func(t *testing.T) {
-			srv := startPBX(t)
-			f := newFixture(t, srv, nil)
-			require.NoError(t, f.c.Login(ctx, auth.Options{Username: "alice", Password: "wonderland", Application: app, NoToken: true, NoDOM: true}))
-			assert.Equal(t, alice, f.c.User())
-		})
-	}
 	t.Run("a dummy password that is not blank", func(t *testing.T) {
 		o := auth.Options{Username: "external-user", Password: "x"}
 		assert.NoError(t, o.Validate())
@@ -297,9 +289,10 @@ func TestLoginWithSubIDOption(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, "tab_1-A", v, "and is kept in Config.Session")
-	jar := cookies(t, f.tr, srv.URL)
-	assert.NotEmpty(t, jar[wire.SessionCookie("tab_1-A")])
-	assert.NotContains(t, jar, wire.CookieName, "the session is the sub-ID's, not the plain one")
+	assert.Empty(t, cookies(t, f.tr, srv.URL), "a sub-ID's session sets no cookie")
+	held, _, err := f.store.Get("IPCortex.PBX.Auth.session:tab_1-A@" + srv.URL)
+	require.NoError(t, err)
+	assert.NotEmpty(t, held, "the client keeps it, per sub-ID and host, in Config.Session")
 
 	require.NoError(t, checkOnly(f.c), "later calls carry the sub-ID")
 
@@ -336,7 +329,6 @@ func TestCheckOnlyIgnoresOtherOptions(t *testing.T) {
 		{CheckOnly: true, Password: "x"},
 		{CheckOnly: true, Username: "alice", Password: "wonderland"},
 		{CheckOnly: true, Username: "alice", Password: " "},
-		{CheckOnly: true, Application: "bogus"},
 		{CheckOnly: true, SubID: "not valid!"},
 		{CheckOnly: true, SubID: "valid-but-ignored"},
 	}
@@ -569,10 +561,7 @@ func TestSubIDsAreIndependentInOneJar(t *testing.T) {
 	loginAs(t, a.c, "alice", "wonderland")
 	loginAs(t, b.c, "bob", "builder")
 
-	jar := cookies(t, tr, srv.URL)
-	assert.NotEmpty(t, jar[wire.SessionCookie("tab-a")])
-	assert.NotEmpty(t, jar[wire.SessionCookie("tab-b")])
-	assert.NotContains(t, jar, wire.CookieName)
+	assert.Empty(t, cookies(t, tr, srv.URL), "sessions under sub-IDs travel in the Authorization header, not in cookies")
 
 	require.NoError(t, checkOnly(a.c))
 	require.NoError(t, checkOnly(b.c))
@@ -642,7 +631,7 @@ func TestGetSubID(t *testing.T) {
 
 	// and it shares the login of that sub-ID
 	loginAs(t, f.c, "alice", "wonderland")
-	assert.NotEmpty(t, cookies(t, f.tr, srv.URL)[wire.SessionCookie(s1)])
+	assert.Empty(t, cookies(t, f.tr, srv.URL), "the sub-ID's session is in the storage, not in a cookie")
 	require.NoError(t, checkOnly(g.c))
 	assert.Equal(t, alice, g.c.User())
 
@@ -894,9 +883,10 @@ func (g *gateTransport) Do(ctx context.Context, req *auth.Request) (*auth.Respon
 	return resp, err
 }
 
-// inFlightRefresh runs the refresh of f's client in the background, calls
-// during while the refresh's reply is held, then lets the refresh finish.
-func inFlightRefresh(t *testing.T, clk *clock.Fake, g *gateTransport, during func()) {
+// inFlightRefresh runs the refresh of f's client in the background, makes
+// the calls of during while the refresh's reply is held, then lets the
+// refresh finish and waits for the calls.
+func inFlightRefresh(t *testing.T, clk *clock.Fake, g *gateTransport, during func() []*auth.Pending) {
 	t.Helper()
 	g.arm()
 	done := make(chan struct{})
@@ -905,37 +895,41 @@ func inFlightRefresh(t *testing.T, clk *clock.Fake, g *gateTransport, during fun
 		clk.Advance(time.Hour)
 	}()
 	<-g.entered
-	during()
+	calls := during()
 	close(g.release)
 	<-done
+	for _, p := range calls {
+		_, err := p.Wait(ctx)
+		require.NoError(t, err)
+	}
 }
 
-func TestRefreshInFlightIsDroppedAfterALogout(t *testing.T) {
+func TestALogoutDuringARefreshHolds(t *testing.T) {
 	srv := startPBX(t)
 	tr := native.NewTransport()
 	g := &gateTransport{Transport: tr}
 	f := newFixture(t, srv, tr, func(c *auth.Config) { c.Transport = g })
 	loginAs(t, f.c, "alice", "wonderland")
 
-	inFlightRefresh(t, f.clk, g, func() {
-		require.NoError(t, f.c.Logout(ctx))
+	inFlightRefresh(t, f.clk, g, func() []*auth.Pending {
+		return []*auth.Pending{f.c.Start(ctx, auth.LogoutCall())}
 	})
 	assert.Nil(t, f.c.User(), "the refresh that read alice before the logout does not bring her back")
 	assert.Nil(t, f.seen.last(t))
 	assert.Zero(t, f.clk.Pending())
 }
 
-func TestRefreshInFlightIsDroppedAfterALogin(t *testing.T) {
+func TestALoginDuringARefreshHolds(t *testing.T) {
 	srv := startPBX(t)
 	tr := native.NewTransport()
 	g := &gateTransport{Transport: tr}
 	f := newFixture(t, srv, tr, func(c *auth.Config) { c.Transport = g })
 	loginAs(t, f.c, "alice", "wonderland")
 
-	inFlightRefresh(t, f.clk, g, func() {
-		loginAs(t, f.c, "bob", "builder")
+	inFlightRefresh(t, f.clk, g, func() []*auth.Pending {
+		return []*auth.Pending{f.c.Start(ctx, auth.LoginCall(auth.Options{Username: "bob", Password: "builder"}))}
 	})
-	assert.Equal(t, bob, f.c.User(), "the stale refresh (alice) is dropped")
+	assert.Equal(t, bob, f.c.User(), "the refresh (alice) came first, the login last")
 	assert.Equal(t, bob, f.seen.last(t))
 	assert.Equal(t, 1, f.clk.Pending())
 }
@@ -949,8 +943,9 @@ func TestCloseDuringARefreshStopsIt(t *testing.T) {
 	f := newFixture(t, srv, tr, func(c *auth.Config) { c.Transport = g })
 	loginAs(t, f.c, "alice", "wonderland")
 
-	inFlightRefresh(t, f.clk, g, f.c.Close)
+	inFlightRefresh(t, f.clk, g, func() []*auth.Pending { f.c.Close(); return nil })
 	assert.Zero(t, f.clk.Pending(), "Close during a refresh must stop the refresh for good")
+	assert.Equal(t, alice, f.c.User())
 	n := srv.count()
 	f.clk.Advance(3 * time.Hour)
 	assert.Equal(t, n, srv.count(), "no request after Close")

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -24,14 +25,8 @@ type Options struct {
 	CheckOnly bool
 	// Username and Password log in with these credentials; both or neither.
 	Username, Password string
-	// NoToken: log in with the credentials but do not keep a token.
-	NoToken bool
-	// NoDOM: never show the login overlay.
-	NoDOM bool
 	// SubID, if set, qualifies this and every later call (see SetSubID).
 	SubID string
-	// Application is the token class: "", "refreshable" or "longLogin".
-	Application string
 }
 
 // Validate reports the first option that is not valid, as CodeBadOption.
@@ -53,60 +48,96 @@ func (o *Options) Validate() error {
 	case len(o.Password) > MaxPasswordLen:
 		return newError(CodeBadOption, "login: the password is over "+strconv.Itoa(MaxPasswordLen)+" bytes; the PBX would refuse it")
 	}
-	switch o.Application {
-	case "", "refreshable", "longLogin":
-	default:
-		return newError(CodeBadOption, "login: application must be empty, \"refreshable\" or \"longLogin\", not \""+clip(o.Application)+"\"")
-	}
 	return nil
 }
 
 // Login logs in as the options say and, on success, makes the user's
-// properties current. See Options for the forms.
-func (c *Client) Login(ctx context.Context, o Options) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if o.CheckOnly {
-		return c.check(ctx)
-	}
-	if o.SubID != "" {
-		if err := c.SetSubID(o.SubID); err != nil {
-			return err
-		}
-	}
-	if o.Username != "" {
-		resp, seq, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password})
-		if err != nil {
-			return err
-		}
-		return c.acceptUser(seq, resp)
-	}
-	err := c.check(ctx)
-	if CodeOf(err) == CodeLoginRequired {
-		return newError(CodeLoginRequired, "login: not logged in; pass username and password, or check again after the user has logged in")
-	}
+// properties current. See Options for the forms, and Start for the order in
+// which calls take effect.
+func (c *Client) Login(ctx context.Context, o Options) error { return c.wait(ctx, LoginCall(o)) }
+
+// Logout ends the session on the server and clears the user's properties. If
+// the server cannot be reached the properties stay, so the caller can retry.
+func (c *Client) Logout(ctx context.Context) error { return c.wait(ctx, LogoutCall()) }
+
+// ExitOptions choose between the guide's kinds of exit.
+type ExitOptions struct {
+	// Logout also ends the session (the guide's full logout).
+	Logout bool
+}
+
+// Exit cleans up: the server marks chat offline and releases the phone
+// password, and the client drops what it holds for the user. With Logout it
+// then logs out, whatever the clean-up did, and reports every failure (the
+// first one's code is the error's). Without a login there is nothing to
+// clean up, which is not an error.
+func (c *Client) Exit(ctx context.Context, o ExitOptions) error { return c.wait(ctx, ExitCall(o)) }
+
+// SetCompany selects the company that a user who administers several works in.
+func (c *Client) SetCompany(ctx context.Context, company string) error {
+	return c.wait(ctx, CompanyCall(company))
+}
+
+// RTCReset releases and randomises the user's phone (keevio) password. With
+// getNew it returns the new password; otherwise the password is given up and
+// "" is returned.
+func (c *Client) RTCReset(ctx context.Context, getNew bool) (string, error) {
+	return c.Start(ctx, RTCResetCall(getNew)).Wait(ctx)
+}
+
+func (c *Client) wait(ctx context.Context, call Call) error {
+	_, err := c.Start(ctx, call).Wait(ctx)
 	return err
 }
 
-// check asks the server for the current login (or the API key's user).
-func (c *Client) check(ctx context.Context) error {
-	resp, seq, err := c.call(ctx, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
-	return c.recordCheck(seq, nil, resp, err)
+// The calls as the worker runs them.
+
+func (c *Client) login(p *Pending) error {
+	o := p.call.login
+	if o.CheckOnly || o.Username == "" {
+		err := c.check(p)
+		if CodeOf(err) == CodeLoginRequired && !o.CheckOnly {
+			return newError(CodeLoginRequired, "login: not logged in; pass username and password, or check again after the user has logged in")
+		}
+		return err
+	}
+	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password})
+	if err != nil {
+		return err
+	}
+	if resp.User == nil {
+		return errNoUser
+	}
+	if err := c.keep(p, resp.User.Session); err != nil {
+		return err
+	}
+	c.setUser(userFromWire(resp.User))
+	return nil
 }
 
-// recordCheck records the answer to a check: the user, or none when the
-// server says there is no login.
-func (c *Client) recordCheck(seq uint64, gen *uint64, resp *wire.Response, err error) error {
+// keep hands the session a login made to the Credentials.
+func (c *Client) keep(p *Pending, session string) error {
+	if err := c.cfg.Credentials.Keep(p.host, p.subID, session); err != nil {
+		return &Error{Code: CodeBadOption, Message: "cannot keep the session in this tab's storage", Err: err}
+	}
+	return nil
+}
+
+// check asks the server for the current login (or the API key's user) and
+// records the answer: the user, or none when the server says there is no
+// login (then the session held for it, if any, is forgotten).
+func (c *Client) check(p *Pending) error {
+	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
 	switch CodeOf(err) {
 	case "":
 		if resp.User == nil {
 			return errNoUser
 		}
-		c.setUserIf(seq, gen, userFromWire(resp.User))
+		c.setUser(userFromWire(resp.User))
 		return nil
 	case CodeLoginRequired, CodeAuthFailed:
-		c.setUserIf(seq, gen, nil)
+		_ = c.keep(p, "")
+		c.setUser(nil)
 		if CodeOf(err) == CodeAuthFailed && c.cfg.APIKey != "" {
 			return err // the key itself was refused
 		}
@@ -117,67 +148,54 @@ func (c *Client) recordCheck(seq uint64, gen *uint64, resp *wire.Response, err e
 
 var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
 
-func (c *Client) acceptUser(seq uint64, resp *wire.Response) error {
-	if resp.User == nil {
-		return errNoUser
-	}
-	c.setUser(seq, userFromWire(resp.User))
-	return nil
-}
-
-// Logout ends the session on the server and clears the user's properties. If
-// the server cannot be reached the properties stay, so the caller can retry.
-func (c *Client) Logout(ctx context.Context) error {
-	_, seq, err := c.call(ctx, wire.PathLogout, wire.Auth{Type: wire.TypeAuth})
-	if err != nil {
+func (c *Client) logout(p *Pending) error {
+	if _, err := c.call(p, wire.PathLogout, wire.Auth{Type: wire.TypeAuth}); err != nil {
 		return err
 	}
-	c.setUser(seq, nil)
-	return nil
+	c.setUser(nil)
+	return c.keep(p, "")
 }
 
-// ExitOptions choose between the guide's kinds of exit.
-type ExitOptions struct {
-	// Logout also ends the session (the guide's full logout).
-	Logout bool
-}
-
-// Exit cleans up: the server marks chat offline and releases the phone
-// password, and the client drops what it holds for the user. With Logout it
-// then logs out. Without a login there is nothing to clean up, which is not
-// an error.
-func (c *Client) Exit(ctx context.Context, o ExitOptions) error {
-	_, seq, err := c.call(ctx, wire.PathCleanup, wire.Auth{Type: wire.TypeCleanup})
-	if err != nil && CodeOf(err) != CodeLoginRequired {
+func (c *Client) exit(p *Pending) error {
+	_, err := c.call(p, wire.PathCleanup, wire.Auth{Type: wire.TypeCleanup})
+	switch {
+	case err == nil || CodeOf(err) == CodeLoginRequired:
+		err = nil
+		c.setUser(nil)
+	case !p.call.exit.Logout:
 		return err
 	}
-	c.setUser(seq, nil)
-	if o.Logout {
-		return c.Logout(ctx)
+	if p.call.exit.Logout {
+		err = errors.Join(err, c.logout(p))
 	}
-	return nil
+	return err
 }
 
-// SetCompany selects the company that a user who administers several works in.
-func (c *Client) SetCompany(ctx context.Context, company string) error {
+func validCompany(company string) error {
 	if strings.TrimSpace(company) == "" {
 		return newError(CodeBadOption, "setCompany: the company id is empty; pass the id of a company this user may administer")
 	}
 	if len(company) > MaxCompanyLen {
 		return newError(CodeBadOption, "setCompany: the company id is over "+strconv.Itoa(MaxCompanyLen)+" bytes; pass the id of a company this user may administer")
 	}
-	resp, seq, err := c.call(ctx, wire.PathCompany, wire.Auth{Type: wire.TypeCompany, Company: company})
+	return nil
+}
+
+func (c *Client) setCompany(p *Pending) error {
+	resp, err := c.call(p, wire.PathCompany, wire.Auth{Type: wire.TypeCompany, Company: p.call.company})
 	if err != nil {
 		return err
 	}
-	return c.acceptUser(seq, resp)
+	if resp.User == nil {
+		return errNoUser
+	}
+	c.setUser(userFromWire(resp.User))
+	return nil
 }
 
-// RTCReset releases and randomises the user's phone (keevio) password. With
-// getNew it returns the new password; otherwise the password is given up and
-// "" is returned.
-func (c *Client) RTCReset(ctx context.Context, getNew bool) (string, error) {
-	resp, _, err := c.call(ctx, wire.PathRTCReset, wire.Auth{Type: wire.TypeRTCReset, GetNew: getNew})
+func (c *Client) rtcReset(p *Pending) (string, error) {
+	getNew := p.call.getNew
+	resp, err := c.call(p, wire.PathRTCReset, wire.Auth{Type: wire.TypeRTCReset, GetNew: getNew})
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strconv"
 	"sync"
 
@@ -42,7 +43,8 @@ func (c *Client) GetSubID() (string, error) {
 
 // SetSubID activates a given sub-ID and keeps it in Config.Session: from now
 // on every call is qualified with it, so this client's login is independent
-// of those under other sub-IDs.
+// of those under other sub-IDs. A different sub-ID forgets the user, in the
+// queue's order, as SetHost does.
 func (c *Client) SetSubID(s string) error {
 	if !wire.ValidSubID(s) {
 		return subIDError(s)
@@ -55,9 +57,9 @@ func (c *Client) SetSubID(s string) error {
 	c.subID = s
 	c.mu.Unlock()
 	if changed {
-		// The login we knew, and the answers still on their way, belong to
-		// the previous sub-ID: recording "logged out" now also drops them.
-		c.setUser(0, nil)
+		// The login we knew belongs to the previous sub-ID: forget it, after
+		// the calls made under that sub-ID.
+		c.enqueue(context.Background(), Call{kind: kindReset})
 	}
 	return nil
 }

@@ -8,9 +8,8 @@ import (
 	"time"
 )
 
-// Clock tells the time and runs a function later.
+// Clock runs a function later.
 type Clock interface {
-	Now() time.Time
 	AfterFunc(d time.Duration, f func()) Timer
 }
 
@@ -21,9 +20,6 @@ type Timer interface {
 
 // System is the real clock.
 type System struct{}
-
-// Now returns time.Now().
-func (System) Now() time.Time { return time.Now() }
 
 // AfterFunc runs f in its own goroutine after d.
 func (System) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }

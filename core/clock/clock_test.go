@@ -32,5 +32,4 @@ func TestSystem(t *testing.T) {
 	done := make(chan struct{})
 	System{}.AfterFunc(time.Millisecond, func() { close(done) })
 	<-done
-	assert.False(t, System{}.Now().IsZero())
 }

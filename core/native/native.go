@@ -17,7 +17,8 @@ import (
 )
 
 // Transport is an auth.Transport over an *http.Client. Its cookie jar keeps
-// the sessions: one per sub-ID, as the server names their cookies.
+// the session made without a sub-ID; requests that carry their credential
+// explicitly (Request.Cookies false) neither send nor keep cookies.
 type Transport struct {
 	HTTP *http.Client
 }
@@ -44,7 +45,13 @@ func (t *Transport) Do(ctx context.Context, req *auth.Request) (*auth.Response, 
 	for k, v := range req.Header {
 		r.Header.Set(k, v)
 	}
-	resp, err := t.HTTP.Do(r)
+	hc := t.HTTP
+	if !req.Cookies && hc.Jar != nil {
+		noJar := *hc
+		noJar.Jar = nil
+		hc = &noJar
+	}
+	resp, err := hc.Do(r)
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,7 @@ func TestNewClientEndToEnd(t *testing.T) {
 	sub, err := c.GetSubID()
 	require.NoError(t, err, "NewClient has a random source")
 	assert.Regexp(t, "^[0-9a-f]{32}$", sub)
+	require.NoError(t, c.Sync(ctx))
 	assert.Nil(t, c.User(), "a new sub-ID has its own login")
 	require.NoError(t, c.Login(ctx, auth.Options{Username: "bob", Password: "builder"}))
 	assert.Equal(t, "bob", c.User().Login)

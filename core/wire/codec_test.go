@@ -89,19 +89,24 @@ func FuzzEncodeRequest(f *testing.F) {
 	})
 }
 
-func TestSubIDAndCookie(t *testing.T) {
+func TestSubIDAndHeaders(t *testing.T) {
 	assert.True(t, ValidSubID("abc-DEF_123"))
 	assert.True(t, ValidSubID(strings.Repeat("a", MaxSubIDLen)))
 	for _, bad := range []string{"", strings.Repeat("a", MaxSubIDLen+1), "a b", "a;b", "a=b", "é", "a/b"} {
 		assert.False(t, ValidSubID(bad), bad)
 	}
-	assert.Equal(t, "Red60urne", SessionCookie(""))
-	assert.Equal(t, "Red60urne_tab1", SessionCookie("tab1"))
 	k, ok := KeyFromHeader("token auth=abc ")
 	assert.True(t, ok)
 	assert.Equal(t, "abc", k)
 	for _, bad := range []string{"Bearer abc", "token auth=", "token auth=  ", ""} {
 		_, ok := KeyFromHeader(bad)
+		assert.False(t, ok, bad)
+	}
+	sid, ok := SessionFromHeader("session s3cret")
+	assert.True(t, ok)
+	assert.Equal(t, "s3cret", sid)
+	for _, bad := range []string{"token auth=abc", "session ", "Session abc", ""} {
+		_, ok := SessionFromHeader(bad)
 		assert.False(t, ok, bad)
 	}
 }

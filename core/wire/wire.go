@@ -16,20 +16,21 @@ const (
 	PathRTCReset = "/rest/auth/rtcreset"
 )
 
-// CookieName is the vendor's session cookie. A session under sub-ID S uses the
-// cookie CookieName+"_"+S, so that one browser cookie jar holds one login per
-// sub-ID and the one without.
+// CookieName is the vendor's session cookie. It carries only the session made
+// without a sub-ID; a session under a sub-ID travels in the Authorization
+// header (SessionHeaderPrefix), so that however many sub-IDs a browser has
+// used, a request carries at most one session credential.
 const CookieName = "Red60urne"
 
 // SubIDParam is the query parameter that qualifies a call with a sub-ID. A query
 // parameter (not a header) because the WebSocket feed cannot set headers.
 const SubIDParam = "subid"
 
-// MaxSubIDLen bounds a sub-ID so that it fits in a cookie name.
+// MaxSubIDLen bounds a sub-ID.
 const MaxSubIDLen = 64
 
 // ValidSubID reports whether s may be used as a sub-ID: 1 to 64 characters of
-// A-Z, a-z, 0-9, '-' and '_', which are safe in a cookie name and a URL.
+// A-Z, a-z, 0-9, '-' and '_', which are safe in a URL and a storage key.
 func ValidSubID(s string) bool {
 	if len(s) == 0 || len(s) > MaxSubIDLen {
 		return false
@@ -43,14 +44,6 @@ func ValidSubID(s string) bool {
 	return true
 }
 
-// SessionCookie returns the name of the session cookie for a sub-ID ("" for none).
-func SessionCookie(subID string) string {
-	if subID == "" {
-		return CookieName
-	}
-	return CookieName + "_" + subID
-}
-
 // KeyHeaderPrefix starts the Authorization header value that carries an API key:
 // "Authorization: token auth=KEY".
 const KeyHeaderPrefix = "token auth="
@@ -62,6 +55,21 @@ func KeyFromHeader(v string) (string, bool) {
 	}
 	k := strings.TrimSpace(v[len(KeyHeaderPrefix):])
 	return k, k != ""
+}
+
+// SessionHeaderPrefix starts the Authorization header value that carries a
+// session id explicitly: "Authorization: session ID". The client sends it for
+// a session it holds (one made under a sub-ID), in place of any cookie.
+const SessionHeaderPrefix = "session "
+
+// SessionFromHeader returns the session id of an Authorization header value,
+// if it has one.
+func SessionFromHeader(v string) (string, bool) {
+	if !strings.HasPrefix(v, SessionHeaderPrefix) {
+		return "", false
+	}
+	s := strings.TrimSpace(v[len(SessionHeaderPrefix):])
+	return s, s != ""
 }
 
 // Request types: the "type" of the auth object.
@@ -109,8 +117,10 @@ type User struct {
 	Name    string `json:"name"`
 	Company string `json:"company"`
 	Home    string `json:"home"`
-	// Session is the session cookie's value, as the vendor returns it. Clients
-	// must not store or log it; browsers keep the HttpOnly cookie instead.
+	// Session is the new session's id, in the reply of the login that made
+	// it. Without a sub-ID it is also the cookie's value, which browsers keep
+	// HttpOnly; under a sub-ID the client keeps it and sends it back in the
+	// Authorization header. Never logged.
 	Session string            `json:"session,omitempty"`
 	Perms   map[string]string `json:"perms"`
 }
@@ -131,6 +141,7 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeUnsupportedMedia = "unsupported_media_type"
 	CodeOriginNotAllowed = "origin_not_allowed"
+	CodeHostNotAllowed   = "host_not_allowed"
 	CodeInternal         = "internal"
 )
 

@@ -17,7 +17,8 @@ type caller struct {
 	company string
 }
 
-// identify finds the caller by API key or else by session cookie.
+// identify finds the caller: by API key (stateless), or else by the session
+// the call carries.
 func (s *Server) identify(c *call) (*caller, error) {
 	key, err := c.key()
 	if err != nil {
@@ -47,27 +48,61 @@ func loginRequired() error {
 }
 
 // key returns the call's API key, from the body or the Authorization header.
+// A key in the body beside a session header is refused: the call would carry
+// two credentials, and the server would have to guess which one is meant.
 func (c *call) key() (string, error) {
 	header, _ := wire.KeyFromHeader(c.r.Header.Get("Authorization"))
 	body := c.auth.Key
-	if header != "" && body != "" && header != body {
+	_, hasSession := c.headerSession()
+	switch {
+	case body != "" && hasSession:
+		return "", badRequest(`send the API key ("key") or the header "Authorization: session ID", not both`)
+	case header != "" && body != "" && header != body:
 		return "", badRequest("the API key in the body and the one in the Authorization header differ; send one")
-	}
-	if body != "" {
+	case body != "":
 		return body, nil
 	}
 	return header, nil
 }
 
-// session returns the live session of the call's cookie. A session is bound
-// to the sub-ID it was made under, so one sub-ID's cookie cannot stand in for
-// another's.
+// sessionScheme is the Authorization scheme of a session header, which the
+// server sees without its trailing space when the id is missing.
+var sessionScheme = strings.TrimSpace(wire.SessionHeaderPrefix)
+
+// headerSession returns the session id of the call's "Authorization: session
+// ID" header, and whether the header uses that scheme at all. A header without
+// an id still counts as present (so cookies are ignored), and its "" matches
+// no session.
+func (c *call) headerSession() (string, bool) {
+	v := c.r.Header.Get("Authorization")
+	if id, ok := wire.SessionFromHeader(v); ok {
+		return id, true
+	}
+	return "", v == sessionScheme
+}
+
+// usesCookie reports whether the call's session, if any, travels in the
+// cookie: only without a sub-ID and without a session header.
+func (c *call) usesCookie() bool {
+	_, hasHeader := c.headerSession()
+	return c.subID == "" && !hasHeader
+}
+
+// session returns the live session the call carries: the one of its session
+// header or, when the call uses the cookie, the cookie's. A session is bound
+// to the sub-ID it was made under, so that one sub-ID's session id cannot
+// stand in for another's, nor a sub-ID's for the one without.
 func (s *Server) session(c *call) (session.Session, bool) {
-	ck, err := c.r.Cookie(wire.SessionCookie(c.subID))
-	if err != nil {
+	id, _ := c.headerSession()
+	if c.usesCookie() {
+		if ck, err := c.r.Cookie(wire.CookieName); err == nil {
+			id = ck.Value
+		}
+	}
+	if id == "" {
 		return session.Session{}, false
 	}
-	ss, ok := s.sessions.Get(ck.Value)
+	ss, ok := s.sessions.Get(id)
 	if !ok || ss.SubID != c.subID {
 		return session.Session{}, false
 	}
@@ -90,12 +125,18 @@ func (s *Server) auth(c *call) (*wire.Response, error) {
 	return userReply(who.user, who.company, ""), nil
 }
 
-// login checks the credentials and starts a new session. A session the
-// cookie carried ends: every login gets a fresh id, so a cookie planted
-// before the login cannot be used to ride on it.
+// login checks the credentials and starts a new session. A session the call
+// carried ends: every login gets a fresh id, so a session id planted before
+// the login cannot be used to ride on it. Only the session without a sub-ID
+// goes into the cookie; the reply carries the id in every case, for the
+// client to send back in the session header.
 func (s *Server) login(c *call) (*wire.Response, error) {
-	if c.auth.Key != "" {
-		return nil, badRequest(`send "username" and "password", or "key", not both`)
+	key, err := c.key()
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		return nil, badRequest(`send "username" and "password", or an API key, not both`)
 	}
 	if strings.TrimSpace(c.auth.Password) == "" {
 		return nil, badRequest("the password is blank; users without one send a dummy password")
@@ -108,19 +149,24 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 		s.sessions.Delete(old.ID)
 	}
 	ss := s.sessions.Create(u.ID, u.Company, c.subID)
-	http.SetCookie(c.w, sessionCookie(c, ss.ID))
+	if c.subID == "" {
+		http.SetCookie(c.w, sessionCookie(c, ss.ID))
+	}
 	return userReply(u, ss.Company, ss.ID), nil
 }
 
-// logout ends the session, if there is one, and expires its cookie. It never
-// fails, so that a client can always get back to a clean state.
+// logout ends the call's session, if there is one, and expires the cookie
+// when the call uses it. It ignores API keys and never fails, so that a client
+// can always get back to a clean state.
 func (s *Server) logout(c *call) (*wire.Response, error) {
 	if ss, ok := s.session(c); ok {
 		s.sessions.Delete(ss.ID)
 	}
-	ck := sessionCookie(c, "")
-	ck.MaxAge = -1
-	http.SetCookie(c.w, ck)
+	if c.usesCookie() {
+		ck := sessionCookie(c, "")
+		ck.MaxAge = -1
+		http.SetCookie(c.w, ck)
+	}
 	return success(), nil
 }
 
@@ -189,7 +235,7 @@ func success() *wire.Response {
 }
 
 // userReply is a success that describes u in company; sessionID goes only into
-// the reply that sets the cookie.
+// the reply of the login that made the session.
 func userReply(u *users.User, company, sessionID string) *wire.Response {
 	resp := success()
 	resp.User = &wire.User{
@@ -199,12 +245,13 @@ func userReply(u *users.User, company, sessionID string) *wire.Response {
 	return resp
 }
 
-// sessionCookie is the cookie of the call's sub-ID that carries sessionID.
+// sessionCookie is the cookie that carries sessionID, the session made
+// without a sub-ID.
 // Over https it is SameSite=None and Secure, so that trusted pages of other
 // sites can send it; over http browsers refuse that, so it is Lax.
 func sessionCookie(c *call, sessionID string) *http.Cookie {
 	ck := &http.Cookie{
-		Name:     wire.SessionCookie(c.subID),
+		Name:     wire.CookieName,
 		Value:    sessionID,
 		Path:     "/",
 		HttpOnly: true,

@@ -1,7 +1,12 @@
 package pbx
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +15,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/users"
 )
 
 func TestLogin(t *testing.T) {
@@ -72,6 +78,21 @@ func TestLoginStartsFreshSession(t *testing.T) {
 	assert.Equal(t, "bob", e.do(checkReq("")).body.User.Login)
 }
 
+// TestLoginPasswordOver72Bytes: bcrypt reads only 72 bytes, so a longer
+// password that starts with the right one must not log in.
+func TestLoginPasswordOver72Bytes(t *testing.T) {
+	pw := strings.Repeat("p", users.MaxPasswordLen)
+	us, err := users.Load(strings.NewReader(`[{"id": 1, "login": "dave", "password": "` + pw + `", "home": "h"}]`))
+	require.NoError(t, err)
+	e := newEnv(t, func(c *Config) { c.Users = users.NewDirectory(us) })
+	r := e.login("dave", pw+"x", "")
+	assert.Equal(t, http.StatusUnauthorized, r.status, "body %s", r.raw)
+	assert.Equal(t, wire.CodeAuthFailed, r.code())
+	assert.Empty(t, r.header.Values("Set-Cookie"))
+	assert.Zero(t, e.sessions.Len())
+	assert.Equal(t, http.StatusOK, e.login("dave", pw, "").status)
+}
+
 func TestCheck(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.do(checkReq(""))
@@ -109,39 +130,223 @@ func TestLogout(t *testing.T) {
 	assert.Equal(t, wire.ResultSuccess, r.body.Result)
 }
 
+func TestLoginUnderSubID(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login("alice", "wonderland", "tab1")
+	require.Equal(t, http.StatusOK, r.status, "body %s", r.raw)
+	assert.Empty(t, r.header.Values("Set-Cookie"), "a sub-ID's session has no cookie")
+	assert.Empty(t, e.cookies())
+	require.NotEmpty(t, r.body.User.Session, "the client needs the id to send it back")
+	assert.Equal(t, "tab1", e.sessionOf(r).SubID)
+
+	check := e.do(withSession(checkReq("tab1"), r.body.User.Session))
+	require.Equal(t, http.StatusOK, check.status, "body %s", check.raw)
+	assert.Equal(t, "alice", check.body.User.Login)
+	assert.Empty(t, check.body.User.Session, "only the login reply carries the id")
+	assert.Equal(t, wire.CodeLoginRequired, e.do(checkReq("tab1")).code(), "without the header there is no session")
+}
+
+func TestLoginWithoutSubIDReturnsSession(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.login("bob", "builder", "")
+	require.Equal(t, http.StatusOK, r.status)
+	require.NotEmpty(t, r.body.User.Session)
+	check := e.do(withSession(checkReq(""), r.body.User.Session))
+	assert.Equal(t, "bob", check.body.User.Login, "the header works without a sub-ID too")
+	assert.Empty(t, check.header.Values("Set-Cookie"))
+}
+
+func TestLoginReplacesHeaderSession(t *testing.T) {
+	e := newEnv(t, nil)
+	noSub := e.login("carol", "carolpass", "")
+	first := e.login("alice", "wonderland", "tab1")
+	second := e.do(withSession(loginReq("bob", "builder", "tab1"), first.body.User.Session))
+	require.Equal(t, http.StatusOK, second.status, "body %s", second.raw)
+	assert.Empty(t, second.header.Values("Set-Cookie"))
+	_, ok := e.sessions.Get(first.body.User.Session)
+	assert.False(t, ok, "the session the header carried ends at the next login")
+	_, ok = e.sessions.Get(noSub.body.User.Session)
+	assert.True(t, ok, "the cookie's session does not belong to the sub-ID and stays")
+	assert.Equal(t, 2, e.sessions.Len())
+}
+
 func TestLogoutUnderSubID(t *testing.T) {
 	e := newEnv(t, nil)
 	e.login("alice", "wonderland", "")
-	e.login("bob", "builder", "tab2")
-	r := e.do(req{path: wire.PathLogout, query: "subid=tab2", body: `{"auth":{"type":"auth"}}`})
+	tab2 := e.login("bob", "builder", "tab2")
+	r := e.do(withSession(logoutReq("tab2"), tab2.body.User.Session))
 	require.Equal(t, http.StatusOK, r.status)
-	assert.Equal(t, wire.SessionCookie("tab2"), r.cookies()[0].Name)
-	assert.Equal(t, wire.CodeLoginRequired, e.do(checkReq("tab2")).code())
+	assert.Empty(t, r.header.Values("Set-Cookie"), "the cookie is not the sub-ID's")
+	_, ok := e.sessions.Get(tab2.body.User.Session)
+	assert.False(t, ok)
 	assert.Equal(t, "alice", e.do(checkReq("")).body.User.Login, "the login without sub-ID stays")
+}
+
+func TestLogoutByHeaderLeavesCookie(t *testing.T) {
+	e := newEnv(t, nil)
+	viaCookie := e.login("alice", "wonderland", "")
+	viaHeader := e.doWith(e.srv.Client(), loginReq("bob", "builder", "")) // another client's login
+	require.Equal(t, http.StatusOK, viaHeader.status)
+	r := e.do(withSession(logoutReq(""), viaHeader.body.User.Session))
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Empty(t, r.header.Values("Set-Cookie"), "with a session header, cookies are left alone")
+	_, ok := e.sessions.Get(viaHeader.body.User.Session)
+	assert.False(t, ok, "the header's session ends")
+	_, ok = e.sessions.Get(viaCookie.body.User.Session)
+	assert.True(t, ok, "the cookie's session stays")
 }
 
 func TestSubIDs(t *testing.T) {
 	e := newEnv(t, nil)
-	require.Equal(t, http.StatusOK, e.login("alice", "wonderland", "tabA").status)
-	require.Equal(t, http.StatusOK, e.login("bob", "builder", "tabB").status)
-	require.Equal(t, http.StatusOK, e.login("carol", "carolpass", "").status)
-
-	for sub, want := range map[string]string{"tabA": "alice", "tabB": "bob", "": "carol"} {
-		r := e.do(checkReq(sub))
+	ids := map[string]string{}
+	for sub, who := range map[string][2]string{"tabA": {"alice", "wonderland"}, "tabB": {"bob", "builder"}, "": {"carol", "carolpass"}} {
+		r := e.login(who[0], who[1], sub)
+		require.Equal(t, http.StatusOK, r.status)
+		ids[sub] = r.body.User.Session
+	}
+	for sub, want := range map[string]string{"tabA": "alice", "tabB": "bob"} {
+		r := e.do(withSession(checkReq(sub), ids[sub]))
 		require.Equal(t, http.StatusOK, r.status, "sub-ID %q: %s", sub, r.raw)
 		assert.Equal(t, want, r.body.User.Login, "sub-ID %q", sub)
 	}
+	assert.Equal(t, "carol", e.do(checkReq("")).body.User.Login, "the cookie carries the login without sub-ID")
 	assert.Equal(t, wire.CodeLoginRequired, e.do(checkReq("tabC")).code(), "an unused sub-ID has no login")
 
 	// A second tab of the same browser (same jar) without a sub-ID shares the login.
 	other := *e.client
 	assert.Equal(t, "carol", e.doWith(&other, checkReq("")).body.User.Login)
+}
 
-	// One sub-ID's session id sent in another sub-ID's cookie does not count.
-	tabA := e.cookieOf("tabA")
-	r := e.doWith(e.srv.Client(), req{path: wire.PathLogin, query: "subid=tabB", body: `{"auth":{"type":"auth"}}`,
-		header: map[string]string{"Cookie": wire.SessionCookie("tabB") + "=" + tabA}})
-	assert.Equal(t, wire.CodeLoginRequired, r.code())
+// TestSessionCredentials: which session a call gets from what it carries.
+func TestSessionCredentials(t *testing.T) {
+	e := newEnv(t, nil)
+	tabA := e.login("alice", "wonderland", "tabA").body.User.Session
+	noSub := e.login("carol", "carolpass", "").body.User.Session // also the jar's cookie
+	plain := e.srv.Client()                                      // no jar: only what the test sends
+	tests := []struct {
+		name   string
+		client *http.Client
+		req    req
+		login  string // "": login_required
+	}{
+		{"header under its sub-ID", plain, withSession(checkReq("tabA"), tabA), "alice"},
+		{"header under another sub-ID", plain, withSession(checkReq("tabB"), tabA), ""},
+		{"sub-ID's header without sub-ID", plain, withSession(checkReq(""), tabA), ""},
+		{"header of no sub-ID under a sub-ID", plain, withSession(checkReq("tabA"), noSub), ""},
+		{"cookie under a sub-ID", e.client, checkReq("tabA"), ""},
+		{"cookie of a sub-ID's session", plain, func() req {
+			r := checkReq("")
+			r.header = map[string]string{"Cookie": wire.CookieName + "=" + tabA}
+			return r
+		}(), ""},
+		{"unknown header beats a good cookie", e.client, withSession(checkReq(""), "made-up"), ""},
+		{"header without id beats a good cookie", e.client, func() req {
+			r := checkReq("")
+			r.header = map[string]string{"Authorization": "session"}
+			return r
+		}(), ""},
+		{"good header beats the cookie", e.client, withSession(checkReq("tabA"), tabA), "alice"},
+		{"old sub-ID cookie", plain, func() req {
+			r := checkReq("tabA")
+			r.header = map[string]string{"Cookie": wire.CookieName + "_tabA=" + tabA}
+			return r
+		}(), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.doWith(tt.client, tt.req)
+			if tt.login == "" {
+				assert.Equal(t, http.StatusUnauthorized, r.status, "body %s", r.raw)
+				assert.Equal(t, wire.CodeLoginRequired, r.code())
+				return
+			}
+			require.Equal(t, http.StatusOK, r.status, "body %s", r.raw)
+			assert.Equal(t, tt.login, r.body.User.Login)
+		})
+	}
+	assert.Equal(t, 2, e.sessions.Len(), "no call ended a session")
+}
+
+// TestTwoAuthorizationHeaders: a call with a key and a session in two
+// headers is refused rather than served by whichever comes first.
+func TestTwoAuthorizationHeaders(t *testing.T) {
+	e := newEnv(t, nil)
+	tab := e.login("bob", "builder", "tab1").body.User.Session
+	hr, err := http.NewRequest(http.MethodPost, e.srv.URL+wire.PathLogin+"?subid=tab1", strings.NewReader(`{"auth":{"type":"auth"}}`))
+	require.NoError(t, err)
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Add("Authorization", "token auth=demo-key-alice-6f1c2a9e")
+	hr.Header.Add("Authorization", wire.SessionHeaderPrefix+tab)
+	resp, err := e.srv.Client().Do(hr)
+	require.NoError(t, err)
+	raw, err := readAll(resp)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "body %s", raw)
+	assert.Contains(t, string(raw), wire.CodeBadRequest)
+}
+
+// TestCookieJarHoldsOneSession: however many sub-IDs a browser logs in
+// under, its jar holds one session cookie and no request carries more than
+// one session credential. The old scheme (a cookie per sub-ID) sent every
+// sub-ID's cookie with every request, until headers grew too large.
+func TestCookieJarHoldsOneSession(t *testing.T) {
+	e := newEnv(t, nil)
+	var mu sync.Mutex
+	var tooMany []string // requests that carried more than one credential
+	counted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 0
+		for _, ck := range r.Cookies() {
+			if strings.HasPrefix(ck.Name, wire.CookieName) {
+				n++
+			}
+		}
+		if _, ok := wire.SessionFromHeader(r.Header.Get("Authorization")); ok {
+			n++
+		}
+		if n > 1 {
+			mu.Lock()
+			tooMany = append(tooMany, fmt.Sprintf("%s?%s carried %d", r.URL.Path, r.URL.RawQuery, n))
+			mu.Unlock()
+		}
+		e.server.ServeHTTP(w, r)
+	}))
+	t.Cleanup(counted.Close)
+	browser := newClient(t, counted.Client())
+	// A call with the session header is sent without cookies, as a page's
+	// fetch with credentials "omit".
+	omit := counted.Client()
+	at := func(r req) req { r.base = counted.URL; return r }
+
+	require.Equal(t, http.StatusOK, e.doWith(browser, at(loginReq("carol", "carolpass", ""))).status)
+	ids := map[string]string{}
+	for i := range 50 {
+		sub := fmt.Sprintf("tab-%d", i)
+		r := e.doWith(browser, at(loginReq("alice", "wonderland", sub)))
+		require.Equal(t, http.StatusOK, r.status, "body %s", r.raw)
+		ids[sub] = r.body.User.Session
+	}
+	for sub, id := range ids {
+		r := e.doWith(omit, at(withSession(checkReq(sub), id)))
+		require.Equal(t, http.StatusOK, r.status, "sub-ID %s: %s", sub, r.raw)
+		assert.Equal(t, "alice", r.body.User.Login)
+	}
+	again := e.doWith(omit, at(withSession(loginReq("bob", "builder", "tab-7"), ids["tab-7"])))
+	require.Equal(t, http.StatusOK, again.status)
+	r := e.doWith(browser, at(checkReq("")))
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "carol", r.body.User.Login)
+
+	u, err := url.Parse(counted.URL)
+	require.NoError(t, err)
+	var names []string
+	for _, ck := range browser.Jar.Cookies(u) {
+		names = append(names, ck.Name)
+	}
+	assert.Equal(t, []string{wire.CookieName}, names)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, tooMany)
+	assert.Equal(t, 51, e.sessions.Len(), "one session per sub-ID and one without; the second login in tab-7 replaced the first")
 }
 
 func TestAPIKey(t *testing.T) {
@@ -168,6 +373,12 @@ func TestAPIKey(t *testing.T) {
 		{"keys differ", req{path: wire.PathLogin, body: `{"auth":{"type":"auth","key":"` + key + `"}}`,
 			header: map[string]string{"Authorization": "token auth=other"}}, 400, wire.CodeBadRequest, ""},
 		{"key and password", req{path: wire.PathLogin, body: `{"auth":{"type":"auth","key":"` + key + `","username":"alice","password":"wonderland"}}`}, 400, wire.CodeBadRequest, ""},
+		{"key in header and password", req{path: wire.PathLogin, body: `{"auth":{"type":"auth","username":"alice","password":"wonderland"}}`,
+			header: map[string]string{"Authorization": "token auth=" + key}}, 400, wire.CodeBadRequest, ""},
+		{"key in body and session header", withSession(req{path: wire.PathLogin, body: `{"auth":{"type":"auth","key":"` + key + `"}}`}, "some-session"),
+			400, wire.CodeBadRequest, ""},
+		{"key in body and session header without id", req{path: wire.PathCompany, body: `{"auth":{"type":"company","company":"acme","key":"` + key + `"}}`,
+			header: map[string]string{"Authorization": "session"}}, 400, wire.CodeBadRequest, ""},
 		{"other authorization scheme", req{path: wire.PathLogin, body: `{"auth":{"type":"auth"}}`,
 			header: map[string]string{"Authorization": "Bearer " + key}}, 401, wire.CodeLoginRequired, ""},
 	}

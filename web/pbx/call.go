@@ -54,7 +54,8 @@ func (s *Server) rest(typ string, serve func(*call) (*wire.Response, error)) htt
 	})
 }
 
-// readCall checks method, content type, sub-ID and body, in that order.
+// readCall checks method, content type, sub-ID, that there is at most one
+// Authorization header, and the body, in that order.
 func readCall(w http.ResponseWriter, r *http.Request, typ string) (*call, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
@@ -66,6 +67,9 @@ func readCall(w http.ResponseWriter, r *http.Request, typ string) (*call, error)
 	subID, err := subIDOf(r)
 	if err != nil {
 		return nil, err
+	}
+	if len(r.Header.Values("Authorization")) > 1 {
+		return nil, badRequest("send one Authorization header, with the API key or the session, not several")
 	}
 	auth, err := decodeAuth(w, r, typ)
 	if err != nil {

@@ -137,6 +137,7 @@ func (r result) keys(t *testing.T) map[string]any {
 type req struct {
 	method      string // "" is POST
 	base        string // "" is the env's server
+	host        string // the Host header; "" is the base's
 	path        string
 	query       string // "subid=x", without "?"
 	contentType string // "" is application/json; "-" sends none
@@ -176,6 +177,9 @@ func (e *env) doWith(c *http.Client, r req) result {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
+	if r.host != "" {
+		hr.Host = r.host
+	}
 	resp, err := c.Do(hr)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -202,6 +206,10 @@ func checkReq(subID string) req {
 	return req{path: wire.PathLogin, query: subQuery(subID), body: `{"auth":{"type":"auth"}}`}
 }
 
+func logoutReq(subID string) req {
+	return req{path: wire.PathLogout, query: subQuery(subID), body: `{"auth":{"type":"auth"}}`}
+}
+
 func subQuery(subID string) string {
 	if subID == "" {
 		return ""
@@ -225,18 +233,25 @@ func newTLSServer(t *testing.T, e *env) *httptest.Server {
 	return srv
 }
 
-// cookieOf returns the session id the env's jar holds for subID.
-func (e *env) cookieOf(subID string) string {
+// cookies returns the cookies the env's jar holds for its server.
+func (e *env) cookies() []*http.Cookie {
 	e.t.Helper()
 	u, err := url.Parse(e.srv.URL)
 	require.NoError(e.t, err)
-	for _, ck := range e.client.Jar.Cookies(u) {
-		if ck.Name == wire.SessionCookie(subID) {
-			return ck.Value
+	return e.client.Jar.Cookies(u)
+}
+
+// withSession adds the header "Authorization: session ID" to r, as a client
+// does for a session under a sub-ID.
+func withSession(r req, id string) req {
+	h := map[string]string{"Authorization": wire.SessionHeaderPrefix + id}
+	for k, v := range r.header {
+		if k != "Authorization" {
+			h[k] = v
 		}
 	}
-	e.t.Fatalf("no cookie for sub-ID %q", subID)
-	return ""
+	r.header = h
+	return r
 }
 
 // sessionOf returns the session that a login reply started.

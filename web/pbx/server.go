@@ -1,8 +1,8 @@
 // Package pbx is the local PBX server: it speaks the REST auth contract of
 // web/PROTOCOL.md (login, check, logout, clean-up, company selection and phone
 // password reset, with sessions per sub-ID and stateless API keys), guards it
-// with the trusted-origin rules, logs one line per request and serves
-// everything else from a static handler.
+// with the served-host and trusted-origin rules, logs one line per request and
+// serves everything else from a static handler.
 package pbx
 
 import (
@@ -26,6 +26,12 @@ type Config struct {
 	// Origins are the trusted cross-origin pages, as ParseOrigins returns
 	// them; nil: http and https on localhost, 127.0.0.1 and [::1], any port.
 	Origins []string
+	// Hosts are the Host header values the server answers besides the
+	// loopback names (localhost, 127.x.y.z and [::1], on any port): its
+	// listen address, and the names ParseHosts returns (a name alone serves
+	// every port). Requests to any other host are refused, against DNS
+	// rebinding; nil: loopback names only.
+	Hosts []string
 	// Logger gets one line per request and the faults; nil: no logging.
 	Logger *log.Logger
 	// Static serves every path that is not part of the REST contract; nil:
@@ -38,6 +44,7 @@ type Server struct {
 	users    *users.Directory
 	sessions *session.Store
 	origins  []string
+	hosts    []hostName
 	log      *log.Logger
 	handler  http.Handler
 }
@@ -59,6 +66,9 @@ func New(cfg Config) *Server {
 	if s.origins == nil {
 		s.origins = defaultOrigins
 	}
+	for _, h := range cfg.Hosts {
+		s.hosts = append(s.hosts, splitHost(h))
+	}
 	if s.log == nil {
 		s.log = log.New(io.Discard, "", 0)
 	}
@@ -76,7 +86,7 @@ func New(cfg Config) *Server {
 	top := http.NewServeMux()
 	top.Handle("/rest/", s.checkOrigin(mux))
 	top.Handle("/", publicFiles(static))
-	s.handler = s.logRequests(s.recoverPanics(top))
+	s.handler = s.logRequests(s.recoverPanics(s.checkHost(top)))
 	return s
 }
 

@@ -21,10 +21,10 @@ const (
 // Session is the state of one login. The store hands out copies; change a
 // session through the store's methods.
 type Session struct {
-	ID      string // the cookie value: 32 random bytes, base64url
+	ID      string // 32 random bytes, base64url: the cookie's value, or the session header's
 	UserID  int64
 	Company string // the selected company
-	SubID   string // the sub-ID whose cookie carries the session ("" for none)
+	SubID   string // the sub-ID it was made under ("" for none); only calls under it may use it
 	// ChatOnline is set at login and cleared by the guide's clean-up.
 	ChatOnline bool
 	// PhonePassword is the phone (keevio) password: random at login, emptied

@@ -20,8 +20,9 @@
   g.IPCortex.PBX.Auth = Auth;
 
   var impl = null;      // the module's implementation, once ready
-  var failed = null;    // why the module could not load
+  var failed = null;    // why the module could not load, or why it stopped
   var queue = [];       // calls made before it was ready
+  var go = null;        // the Go runtime, once started
 
   function scriptSrc() {
     var s = document.currentScript;
@@ -44,15 +45,51 @@
     return false;
   }
 
+  // call runs a method of the module. If the Go program has exited (it
+  // should not: every entry point recovers), wasm_exec.js would throw "Go
+  // program has already exited" at every later call; the module is dropped
+  // instead, and every later call fails with a clear internal error.
+  function call(name, args) {
+    try {
+      return impl[name].apply(impl, args);
+    } catch (e) {
+      if (go && go.exited) { stopped(); throw failed; }
+      throw e;
+    }
+  }
+  function stopped() {
+    if (!impl) return;
+    impl = null;
+    failed = authError('internal', 'the auth module stopped unexpectedly; reload the page (and please report this)');
+    console.error(failed.message);
+  }
+
+  // refuse fails a call with the reason the module is not there, through
+  // its callback too.
+  function refuse(args) {
+    for (var i = 0; i < args.length; i++) {
+      if (typeof args[i] === 'function') {
+        var cb = args[i];
+        setTimeout(function () { cb(false, failed.message); });
+        var p = Promise.reject(failed);
+        p.catch(function () {});
+        return p;
+      }
+    }
+    return Promise.reject(failed);
+  }
+
   // Asynchronous methods: before the module is ready, a Promise that follows
   // the module's own once the call is replayed.
   function later(name) {
     return function () {
-      if (impl) return impl[name].apply(impl, arguments);
       var args = arguments;
+      if (impl) {
+        try { return call(name, args); } catch (e) { if (e === failed) return refuse(args); throw e; }
+      }
+      if (failed) return refuse(args);
       var p = new Promise(function (resolve, reject) {
-        if (failed) return reject(failed);
-        queue.push(function () { resolve(impl[name].apply(impl, args)); }, reject);
+        queue.push(function () { resolve(call(name, args)); }, reject);
       });
       if (hasCallback(args)) p.catch(function () {}); // the callback reports it
       return p;
@@ -68,10 +105,11 @@
   function now(name, early, replay) {
     return function () {
       if (impl) {
-        var r = impl[name].apply(impl, arguments);
+        var r = call(name, arguments);
         if (r instanceof Error) throw r;
         return r;
       }
+      if (failed && failed.code === 'internal') throw failed;
       var args = arguments;
       var r2 = early.apply(null, args);
       if (!failed) queue.push(replay || function () { report(impl[name].apply(impl, args)); }, function () {});
@@ -205,10 +243,10 @@
     (document.head || document.documentElement).appendChild(s);
   });
   Promise.all([compiled, runtime]).then(function (r) {
-    var go = new g.Go();
+    go = new g.Go();
     return WebAssembly.instantiate(r[0], go.importObject).then(function (inst) {
       g.__pbxauth = { host: origin, auth: Auth, ready: function (x) { delete g.__pbxauth; ready(x); } };
-      go.run(inst).then(function () { if (!impl) fail('the module exited'); });
+      go.run(inst).then(function () { if (impl) stopped(); else fail('the module exited'); });
     });
   }).catch(function (e) { fail(e && e.message ? e.message : String(e)); });
 })();

@@ -49,7 +49,13 @@ var dummyHash = sync.OnceValue(func() []byte {
 })
 
 // Authenticate returns the user with this login and password, or ErrAuthFailed.
+// A password over MaxPasswordLen bytes fails before bcrypt sees it: bcrypt
+// reads only the first 72 bytes, so it would accept any tail after a correct
+// password.
 func (d *Directory) Authenticate(login, password string) (*User, error) {
+	if len(password) > MaxPasswordLen {
+		return nil, ErrAuthFailed
+	}
 	u, ok := d.byLogin[login]
 	hash := dummyHash()
 	if ok && u.hash != nil {

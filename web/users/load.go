@@ -16,6 +16,9 @@ import (
 // (in TestMain, before anything is loaded) to run fast under -race.
 var HashCost = 10
 
+// MaxPasswordLen is the longest password in bytes: bcrypt reads no further.
+const MaxPasswordLen = 72
+
 // fileUser is one entry of a users file, as written by people.
 type fileUser struct {
 	ID        int64             `json:"id"`
@@ -41,9 +44,10 @@ func LoadFile(path string) ([]*User, error) {
 
 // Load reads a users file: a JSON array of users with the fields id, login,
 // password, name, company, home, perms, keys and companies. It refuses unknown
-// fields, wrong types, missing or duplicate ids and logins, duplicate keys and
-// perms other than "yes" and "company", naming the user (by its position,
-// counted from 1) and the field. Passwords are hashed and not kept.
+// fields, wrong types, missing or duplicate ids and logins, duplicate keys,
+// perms other than "yes" and "company" and passwords over MaxPasswordLen
+// bytes, naming the user (by its position, counted from 1) and the field.
+// Passwords are hashed and not kept.
 func Load(r io.Reader) ([]*User, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -87,6 +91,8 @@ func (fu *fileUser) user() (*User, error) {
 		return nil, errors.New(`"login" must not be empty`)
 	case fu.Password == "":
 		return nil, errors.New(`"password" must not be empty`)
+	case len(fu.Password) > MaxPasswordLen:
+		return nil, fmt.Errorf(`"password" is %d bytes; shorten it to at most %d, the most bcrypt checks`, len(fu.Password), MaxPasswordLen)
 	case fu.Home == "" && fu.Company == "":
 		return nil, errors.New(`set "home" (and "company", if it starts in another one)`)
 	}

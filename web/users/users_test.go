@@ -83,8 +83,9 @@ func TestLoadErrors(t *testing.T) {
 		{"no users", `[]`, "no users"},
 		{"trailing data", `[` + ok + `] []`, "unexpected data after the array"},
 		{"unterminated", `[` + ok, "users file: "},
-		{"password too long", `[{"id": 1, "login": "a", "password": "` + strings.Repeat("x", 73) + `", "home": "h"}]`,
-			`"password": bcrypt: password length exceeds 72 bytes`},
+		{"password too long", `[{"id": 1, "login": "a", "password": "p", "home": "h"},
+			{"id": 2, "login": "b", "password": "` + strings.Repeat("x", 73) + `", "home": "h"}]`,
+			`users file: user 2 ("b"): "password" is 73 bytes; shorten it to at most 72`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +94,21 @@ func TestLoadErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// TestPasswordOver72Bytes: bcrypt reads only the first 72 bytes, so a longer
+// password that starts with the right one must not pass for it.
+func TestPasswordOver72Bytes(t *testing.T) {
+	pw := strings.Repeat("p", MaxPasswordLen)
+	us, err := Load(strings.NewReader(`[{"id": 1, "login": "a", "password": "` + pw + `", "home": "h"}]`))
+	require.NoError(t, err, "72 bytes is allowed")
+	d := NewDirectory(us)
+	_, err = d.Authenticate("a", pw)
+	require.NoError(t, err)
+	_, err = d.Authenticate("a", pw+"x")
+	assert.ErrorIs(t, err, ErrAuthFailed)
+	_, err = d.Authenticate("a", pw+pw)
+	assert.ErrorIs(t, err, ErrAuthFailed)
 }
 
 func TestLoadFile(t *testing.T) {
