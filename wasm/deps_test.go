@@ -29,7 +29,7 @@ func TestBrowserBuildLinks(t *testing.T) {
 	}
 	for _, p := range []string{"net/http", "net/url", "encoding/json", "crypto/rand", "github.com/coder/websocket", "github.com/pbxauth/pbxauth/core/native"} {
 		if linked[p] {
-			t.Errorf("the browser build links %s; see the comment above and shared/DESIGN.md, Size", p)
+			t.Errorf("the browser build links %s; see the comment above and README.md, How it is built", p)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // This file encodes requests and decodes replies without encoding/json. The
 // browser build links the client side, and encoding/json costs it about
-// 110 KB brotli on every page load (shared/DESIGN.md, Size); the two shapes
+// 110 KB brotli on every page load (README.md, How it is built); the two shapes
 // here need a few hundred lines. The decoder is strict: whatever it accepts,
 // encoding/json accepts with the same result (codec_test.go checks that by
 // fuzzing), and it refuses what a PBX has no reason to send: duplicate keys,
