@@ -4,6 +4,7 @@ package jsbridge
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/hack-pad/safejs"
 
@@ -60,6 +61,9 @@ type loginCall struct {
 //
 //	login()  login(options)  login(options, callback)  login(callback)
 //	login(callback, options)  login(username, password, insecure, callback)
+//
+// login(callback) alone is a check of the current login (no overlay), as
+// old pages use it; login() with no arguments is the overlay login.
 func parseLogin(args []safejs.Value) (loginCall, error) {
 	a0, a1 := arg(args, 0), arg(args, 1)
 	call := loginCall{callback: safejs.Undefined()}
@@ -88,6 +92,9 @@ func parseLogin(args []safejs.Value) (loginCall, error) {
 		return call, typeErrorf("login", "the first argument must be an options object, a callback or a username, not "+kind(a0))
 	}
 	o, err := parseLoginOptions(opts)
+	if kind(a0) == "function" && absent(opts) {
+		o.CheckOnly = true // login(callback) alone checks the current login, as old pages use it
+	}
 	call.opts = o
 	return call, err
 }
@@ -108,7 +115,7 @@ var loginOptionKinds = map[string]string{
 	"checkonly": "boolean", "notoken": "boolean", "nodom": "boolean",
 	"username": "string", "password": "string", "subid": "string",
 	"application": "string", "origin": "string",
-	"tokens": "array", "tokenCB": "function",
+	"tokens": "array", "token": "array", "tokenCB": "function",
 }
 
 func parseLoginOptions(v safejs.Value) (auth.Options, error) {
@@ -138,20 +145,40 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 		fields[name] = f
 	}
 	o.CheckOnly = boolField(fields, "checkonly")
+	o.NoToken = boolField(fields, "notoken")
+	o.NoDOM = boolField(fields, "nodom")
 	o.Username = stringField(fields, "username")
 	o.Password = stringField(fields, "password")
 	o.SubID = stringField(fields, "subid")
-	switch app := stringField(fields, "application"); app {
-	case "", "refreshable", "longLogin":
-	default:
-		return o, &auth.Error{Code: auth.CodeBadOption, Message: "IPCortex.PBX.Auth.login: option application must be \"refreshable\" or \"longLogin\", not " + strconv.Quote(app)}
-	}
-	if t, ok := fields["tokens"]; ok {
-		if err := checkStrings(t); err != nil {
-			return o, err
+	o.Application = stringField(fields, "application")
+	o.Origin = stringField(fields, "origin")
+	// "token" is the same option as "tokens": the vendor's own app passes it.
+	for _, name := range []string{"tokens", "token"} {
+		if t, ok := fields[name]; ok {
+			list, err := stringsOf(t, name)
+			if err != nil {
+				return o, err
+			}
+			o.Tokens = append(o.Tokens, list...)
 		}
 	}
+	if cb, ok := fields["tokenCB"]; ok {
+		o.TokenCB = tokenCallback(cb)
+	}
 	return o, nil
+}
+
+// tokenCallback calls the page's tokenCB with {token: expiry in ms}.
+func tokenCallback(cb safejs.Value) func(map[string]time.Time) {
+	return func(live map[string]time.Time) {
+		obj := newObject()
+		for t, exp := range live {
+			_ = obj.Set(t, float64(exp.UnixMilli()))
+		}
+		if _, err := cb.Invoke(obj); err != nil {
+			logConsole("error", "tokenCB threw: "+err.Error())
+		}
+	}
 }
 
 func boolField(f map[string]safejs.Value, name string) bool {
@@ -181,19 +208,26 @@ func isArray(v safejs.Value) bool {
 	return b
 }
 
-func checkStrings(arr safejs.Value) error {
+func stringsOf(arr safejs.Value, name string) ([]string, error) {
+	bad := typeErrorf("login", "option "+name+" must be an array of strings")
 	lv, err := prop(arr, "length")
 	if err != nil || kind(lv) != "number" {
-		return typeErrorf("login", "option tokens must be an array of strings")
+		return nil, bad
 	}
 	n, _ := lv.Int()
+	if n > auth.MaxTokens {
+		return nil, typeErrorf("login", "option "+name+" has over "+strconv.Itoa(auth.MaxTokens)+" entries")
+	}
+	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		e, err := prop(arr, i)
 		if err != nil || kind(e) != "string" {
-			return typeErrorf("login", "option tokens must be an array of strings")
+			return nil, bad
 		}
+		s, _ := e.String()
+		out = append(out, s)
 	}
-	return nil
+	return out, nil
 }
 
 // optionalBool reads an optional boolean argument (undefined and null are false).

@@ -15,8 +15,12 @@ type WebStorage struct {
 	Name string // "sessionStorage" or "localStorage"
 }
 
-// SessionStorage is this tab's sessionStorage.
-var SessionStorage = WebStorage{Name: "sessionStorage"}
+// SessionStorage is this tab's sessionStorage; LocalStorage the origin's
+// localStorage, shared by its tabs.
+var (
+	SessionStorage = WebStorage{Name: "sessionStorage"}
+	LocalStorage   = WebStorage{Name: "localStorage"}
+)
 
 func (s WebStorage) area() (safejs.Value, error) {
 	v, err := prop(global, s.Name) // the getter throws in sandboxed frames

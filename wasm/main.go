@@ -27,10 +27,17 @@ func main() {
 		jsbridge.ConsoleWarn("sessionStorage is not available (" + err.Error() + "); the sub-ID lasts only as long as this page")
 		session = auth.NewMemoryStorage()
 	}
+	var tokens auth.Storage = jsbridge.LocalStorage
+	if _, _, err := tokens.Get(auth.SubIDKey); err != nil {
+		jsbridge.ConsoleWarn("localStorage is not available (" + err.Error() + "); logins are not remembered across page loads")
+		tokens = nil
+	}
 	c, err := auth.New(auth.Config{
 		Transport: jsbridge.Fetch{},
 		Host:      hostStr,
 		Session:   session,
+		Tokens:    tokens,
+		Prompt:    jsbridge.Overlay{},
 		Random:    jsbridge.Random,
 		OnChange:  jsbridge.Properties{Target: target}.Set,
 		Warn:      jsbridge.ConsoleWarn,

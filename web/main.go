@@ -1,8 +1,21 @@
-// Command web is the local PBX server: it serves the browser module and the
-// demo page, speaks the REST auth contract of web/PROTOCOL.md against a set of
-// users, and trusts cross-origin pages only from the origins it is given.
+// Command web is the local PBX server: it serves the browser module, its login
+// overlay and the demo page, speaks the REST auth contract of web/PROTOCOL.md
+// against a set of users, and trusts cross-origin pages only from the origins
+// it is given.
 //
 //	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST] [-hosts LIST]
+//	             [-token-classes LIST] [-test-clock]
+//
+// -token-classes gives the login tokens of some origins a longer life when
+// the login asks for none, as "https://app.example=longLogin,
+// http://localhost:*=refreshable" (origins written as for -origins; without
+// an entry a token lives 24 hours).
+//
+// -test-clock is for tests only, never for production: sessions, login
+// tokens and external users then run on a clock that starts at the real time
+// and that anyone who can reach the server moves forward with POST
+// /test/clock {"advance":"25h"} (the reply is {"now": MS}), so that browser
+// tests can see logins expire. Without it that path is 404.
 //
 // It answers only requests sent to its -addr address, to localhost, 127.x.y.z
 // and [::1] (any port), and to the host names given with -hosts, such as the
@@ -31,8 +44,8 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/web/pbx"
-	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/site"
+	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -65,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usersFile := fs.String("users", "", "load the users from a JSON `FILE` (default: the demo users alice, bob and carol)")
 	origins := fs.String("origins", "", "trust pages from these comma-separated `ORIGINS`, scheme://host[:port], :* for any port\n(default: http and https on localhost, 127.0.0.1 and [::1], any port)")
 	hosts := fs.String("hosts", "", "also answer requests for these comma-separated `HOSTS`, name or name:port (no port: any port),\nsuch as the name a proxy forwards (always answered: the -addr address, and\nlocalhost, 127.x.y.z and [::1] on any port)")
+	tokenClasses := fs.String("token-classes", "", "give the login tokens of these origins a class when the login names no application:\ncomma-separated `LIST` of ORIGIN=CLASS, ORIGIN as for -origins, CLASS refreshable (alive while used daily)\nor longLogin (alive while used weekly); e.g. https://app.example=longLogin,http://localhost:*=refreshable\n(default: every token lives 24 hours)")
+	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -76,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	cfg := pbx.Config{Sessions: session.New(), Logger: logger}
+	cfg := pbx.Config{Logger: logger, Origins: pbx.DefaultOrigins()}
 	if *origins != "" {
 		list, err := pbx.ParseOrigins(*origins)
 		if err != nil {
@@ -84,6 +99,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cfg.Origins = list
+	}
+	if *tokenClasses != "" {
+		classes, err := pbx.ParseTokenClasses(*tokenClasses)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		cfg.TokenClasses = classes
 	}
 	if *hosts != "" {
 		list, err := pbx.ParseHosts(*hosts)
@@ -105,17 +128,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v; pick another -addr (:0 picks a free port)\n", err)
 		return 1
 	}
-	static := site.Handler()
+	static := site.Handler(cfg.Origins) // the trusted pages may frame the login overlay
 	if err := static.Missing(); err != nil {
 		logger.Printf("warning: %v", err)
 	}
 	cfg.Static = static
+	if *testClock {
+		cfg.TestClock = testclock.New()
+		logger.Printf("warning: -test-clock: anyone who can reach this server can move its clock with POST %s and end every login; use it for tests only", testclock.Path)
+	}
 	// The address as given (it may be a name) and as bound (with the port
 	// that :0 picked).
 	cfg.Hosts = append(cfg.Hosts, *addr, ln.Addr().String())
-	go cfg.Sessions.SweepEvery(ctx, sweepInterval)
+	srv := pbx.New(cfg)
+	go srv.SweepEvery(ctx, sweepInterval)
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
-	if err := serve(ctx, ln, pbx.New(cfg), logger); err != nil {
+	if err := serve(ctx, ln, srv, logger); err != nil {
 		logger.Print(err)
 		return 1
 	}

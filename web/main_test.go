@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -115,11 +117,24 @@ func TestRun(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(page), "IPCortex PBX (local)")
 
+	resp, err = http.Post(url+"/test/clock", "application/json", strings.NewReader(`{"advance":"25h"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no test clock without -test-clock")
+
+	resp, err = http.Get(url + "/api/login.html")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, site.LoginCSP(pbx.DefaultOrigins()), resp.Header.Get("Content-Security-Policy"))
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'self' http://localhost:* https://localhost:* http://127.0.0.1:*",
+		"the loopback pages may frame the overlay by default")
+
 	assert.Equal(t, 0, stop())
 	assert.Contains(t, stderr.String(), "POST /rest/auth/ 200 ")
 	assert.Contains(t, stderr.String(), "GET / 200 ")
 	assert.NotContains(t, stderr.String(), "wonderland")
-	if err := site.Handler().Missing(); err != nil { // the module is not built: one warning says so
+	if err := site.Handler(nil).Missing(); err != nil { // the module is not built: one warning says so
 		assert.Equal(t, 1, strings.Count(stderr.String(), "warning: "+err.Error()))
 	} else {
 		assert.NotContains(t, stderr.String(), "warning")
@@ -145,6 +160,66 @@ func TestRunUsersFile(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "-origins replaces the loopback default")
+
+	resp, err = http.Get(url + "/api/login.html")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.True(t, strings.HasSuffix(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'self' https://app.example"),
+		"only the trusted origins may frame the overlay: %s", resp.Header.Get("Content-Security-Policy"))
+}
+
+// postJSON posts body to url with an Origin header ("" for none) and decodes
+// the JSON reply.
+func postJSON(t *testing.T, url, origin, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	return resp.StatusCode, m
+}
+
+// TestRunTokenClasses: -token-classes gives a trusted origin's tokens their
+// class when the login names none.
+func TestRunTokenClasses(t *testing.T) {
+	url, _, stop := start(t, "-addr", "127.0.0.1:0", "-origins", "https://app.example,http://localhost:*",
+		"-token-classes", "https://app.example=longLogin")
+	defer stop()
+	login := `{"auth":{"type":"auth","username":"alice","password":"wonderland"}}`
+	expires := func(origin string) time.Time {
+		status, m := postJSON(t, url+wire.PathLogin, origin, login)
+		require.Equal(t, http.StatusOK, status, "%v", m)
+		return time.UnixMilli(int64(m["token"].(map[string]any)["expires"].(float64)))
+	}
+	assert.True(t, expires("https://app.example").After(time.Now().Add(6*24*time.Hour)), "longLogin: a week")
+	assert.True(t, expires("http://localhost:3000").Before(time.Now().Add(25*time.Hour)), "no entry: a day")
+}
+
+// TestRunTestClock: with -test-clock, POST /test/clock moves the server's
+// clock, and logins expire on it.
+func TestRunTestClock(t *testing.T) {
+	url, stderr, stop := start(t, "-addr", "127.0.0.1:0", "-test-clock")
+	defer stop()
+	assert.Contains(t, stderr.String(), "warning: -test-clock")
+
+	status, m := postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","username":"bob","password":"builder"}}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	tok := m["token"].(map[string]any)["value"].(string)
+
+	before := time.Now()
+	status, m = postJSON(t, url+"/test/clock", "", `{"advance":"25h"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	assert.GreaterOrEqual(t, int64(m["now"].(float64)), before.Add(25*time.Hour).UnixMilli())
+
+	status, m = postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","token":"`+tok+`"}}`)
+	assert.Equal(t, http.StatusUnauthorized, status, "the token is a day old on the server's clock: %v", m)
 }
 
 // TestRunHosts: a login sent to a name that is not the server's, from a page
@@ -199,6 +274,10 @@ func TestRunFails(t *testing.T) {
 		{"bad origins", []string{"-origins", "localhost"}, 2, `"localhost" is not an origin`},
 		{"help lists -hosts", []string{"-h"}, 0, "-hosts HOSTS"},
 		{"bad hosts", []string{"-hosts", "https://pbx.example.com"}, 2, `"https://pbx.example.com" is not a host`},
+		{"help lists -token-classes", []string{"-h"}, 0, "-token-classes LIST"},
+		{"help lists -test-clock", []string{"-h"}, 0, "FOR TESTS ONLY"},
+		{"bad token classes", []string{"-token-classes", "https://app.example=forever"}, 2, "token classes: "},
+		{"token classes without class", []string{"-token-classes", "https://app.example"}, 2, "lacks a class"},
 		{"bad users file", []string{"-users", badUsers}, 1, `users file: user 1: unknown field "pasword"`},
 		{"missing users file", []string{"-users", filepath.Join(t.TempDir(), "none.json")}, 1, "no such file"},
 		{"address in use", []string{"-addr", strings.TrimPrefix(taken, "http://")}, 1, "pick another -addr"},

@@ -10,8 +10,8 @@ import (
 
 // call performs one exchange of the wire contract for p, to the host and under
 // the sub-ID p was made with, authenticated by the client's Credentials, and
-// turns every way it can fail into an *Error. A login (a username) carries no
-// API key, which the server would refuse beside it.
+// turns every way it can fail into an *Error. A login (a username or a token)
+// carries no API key, which the server would refuse beside it.
 func (c *Client) call(p *Pending, path string, a wire.Auth) (*wire.Response, error) {
 	host, subID := p.host, p.subID
 	if host == "" {
@@ -26,12 +26,13 @@ func (c *Client) call(p *Pending, path string, a wire.Auth) (*wire.Response, err
 		url += "?" + wire.SubIDParam + "=" + subID // ValidSubID: nothing to escape
 	}
 	header := map[string]string{"Content-Type": "application/json"}
+	login := a.Username != "" || a.Token != ""
 	switch {
 	case cred.Session != "":
 		header["Authorization"] = wire.SessionHeaderPrefix + cred.Session
-	case cred.Key != "" && a.Username == "" && cred.KeyInHeader:
+	case cred.Key != "" && !login && cred.KeyInHeader:
 		header["Authorization"] = wire.KeyHeaderPrefix + cred.Key
-	case cred.Key != "" && a.Username == "":
+	case cred.Key != "" && !login:
 		a.Key = cred.Key
 	}
 	req := &Request{Method: "POST", URL: url, Header: header, Body: wire.EncodeRequest(wire.Request{Auth: a}),

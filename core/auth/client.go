@@ -76,9 +76,17 @@ type Config struct {
 	// RefreshInterval is how often the user's properties are re-read while
 	// logged in (default DefaultRefreshInterval, the vendor's hourly).
 	RefreshInterval time.Duration
+	// Tokens keeps the tokens of logins without a sub-ID for the next run
+	// (localStorage in a browser); nil keeps none. Used by the default
+	// Credentials.
+	Tokens Storage
 	// Credentials gives every request its credential (default: Sessions
-	// over Session, with APIKey).
+	// over Session and Tokens, with APIKey).
 	Credentials Credentials
+	// Prompt asks the user to log in when login() finds no login (the
+	// browser module's overlay); nil: such a login fails with
+	// CodeLoginRequired.
+	Prompt Prompt
 	// APIKey, if set, authenticates calls statelessly instead of a session; in
 	// the Authorization header when KeyInHeader, else in the auth body. Used
 	// by the default Credentials.
@@ -118,6 +126,31 @@ type Client struct {
 	working bool       // a worker is running the queue
 	user    *User      // written only by the worker
 	refresh *refresh   // the next hourly refresh, while logged in
+
+	// Owned by the worker alone.
+	live    map[string]time.Time       // the live tokens, as TokenCB was told
+	tokenCB func(map[string]time.Time) // the last Options.TokenCB given
+}
+
+// Prompt asks the user to log in on the PBX's own login page, so that the
+// page embedding the module never sees the password. It returns what that
+// login made, or fails with CodePopupClosed, CodePopupBlocked,
+// CodeAuthFailed (after the page's own retries) or the context's error.
+type Prompt interface {
+	Prompt(ctx context.Context, r PromptRequest) (PromptResult, error)
+}
+
+// PromptRequest says where the login page logs in and what it asks for.
+type PromptRequest struct {
+	Host, SubID         string
+	NoToken             bool
+	Application, Origin string
+}
+
+// PromptResult is what the login page's login made.
+type PromptResult struct {
+	Session string
+	Token   *wire.Token
 }
 
 // refresh is a scheduled refresh; stopping it also drops it from the queue,
@@ -137,7 +170,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Session = NewMemoryStorage()
 	}
 	if cfg.Credentials == nil {
-		cfg.Credentials = &Sessions{Store: cfg.Session, APIKey: cfg.APIKey, KeyInHeader: cfg.KeyInHeader}
+		cfg.Credentials = &Sessions{Store: cfg.Session, Tokens: cfg.Tokens, APIKey: cfg.APIKey, KeyInHeader: cfg.KeyInHeader}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
@@ -313,8 +346,44 @@ func (c *Client) scheduleRefreshLocked() {
 	c.refresh = &refresh{timer: timer, cancel: cancel}
 }
 
-// refreshNow re-reads the user's properties: updated on success, cleared if
-// the session has ended, kept (and tried again next interval) if the server
+// setTokens records the live tokens and tells TokenCB if they changed.
+func (c *Client) setTokens(live map[string]time.Time) {
+	same := len(live) == len(c.live)
+	for t, exp := range live {
+		if old, ok := c.live[t]; !ok || !old.Equal(exp) {
+			same = false
+		}
+	}
+	if same {
+		return
+	}
+	c.live = live
+	if c.tokenCB != nil {
+		out := make(map[string]time.Time, len(live))
+		for t, exp := range live {
+			out[t] = exp
+		}
+		c.tokenCB(out)
+	}
+}
+
+// dropToken removes a token the server refused from the live ones.
+func (c *Client) dropToken(t string) {
+	if _, ok := c.live[t]; !ok {
+		return
+	}
+	live := map[string]time.Time{}
+	for k, v := range c.live {
+		if k != t {
+			live[k] = v
+		}
+	}
+	c.setTokens(live)
+}
+
+// refreshNow re-reads the user's properties: updated on success (from a
+// saved token if the session has ended and the token lives), cleared if
+// the login has ended, kept (and tried again next interval) if the server
 // cannot be reached or the refresh fails in any other way. A refresh stopped
 // under way changes nothing.
 func (c *Client) refreshNow(p *Pending) {
@@ -328,5 +397,5 @@ func (c *Client) refreshNow(p *Pending) {
 			c.scheduleRefreshLocked()
 		}
 	}()
-	_ = c.check(p)
+	_ = c.check(p, c.savedTokens(p, Options{}))
 }

@@ -1,23 +1,28 @@
 package auth
 
-// Credentials gives each request its credential and keeps the sessions the
-// server hands out: the one place where a Client's requests are
-// authenticated, in the manner of golang.org/x/oauth2's TokenSource. A
-// credential is carried explicitly, in the request, wherever it can be, so
-// that a page on another site than the PBX keeps its login in browsers that
-// refuse cross-site cookies.
+// Credentials gives each request its credential and keeps what logins hand
+// out: the one place where a Client's requests are authenticated, in the
+// manner of golang.org/x/oauth2's TokenSource. A credential is carried
+// explicitly, in the request, so that a page on another site than the PBX
+// keeps its login in browsers that refuse cross-site cookies.
 type Credentials interface {
 	// Credential returns the credential for a call to host under subID.
 	Credential(host, subID string) (Credential, error)
-	// Keep records the session that a login to host under subID made, or
-	// forgets the one it holds when session is "" (a logout, or a session
-	// the server no longer knows).
-	Keep(host, subID, session string) error
+	// KeepSession records the session a login to host under subID made, or
+	// forgets the one held when session is "" (a logout, or a session the
+	// server no longer knows).
+	KeepSession(host, subID, session string) error
+	// SavedToken returns the token kept for a silent login to host under
+	// subID, made for the application origin ("" for the page's own), or "".
+	SavedToken(host, subID, origin string) (string, error)
+	// KeepToken keeps a login's token for the next page load, or forgets it
+	// when token is "".
+	KeepToken(host, subID, origin, token string) error
 }
 
 // Credential authenticates one request. Its zero value sends nothing
 // explicitly: the transport's cookie then carries the session made without
-// a sub-ID, if there is one.
+// a sub-ID, where the browser sends it.
 type Credential struct {
 	// Session is a session id, sent as "Authorization: session ID" in place
 	// of any cookie.
@@ -28,42 +33,75 @@ type Credential struct {
 	KeyInHeader bool
 }
 
-// sessionKeyPrefix starts the Store key of a sub-ID's session.
-const sessionKeyPrefix = "IPCortex.PBX.Auth.session:"
+// Key prefixes in the storages.
+const (
+	sessionKeyPrefix = "IPCortex.PBX.Auth.session:"
+	tokenKeyPrefix   = "IPCortex.PBX.Auth.token:"
+)
 
 // Sessions is the default Credentials: the API key, if one is set; else the
-// session of the call's sub-ID, kept in Store under the host and sub-ID
-// (sessionStorage in a browser, so that a tab keeps its own login across
-// reloads and never sends it to another host); else nothing explicit. The
-// session made without a sub-ID stays in the transport's cookie.
+// session the client holds for the host and sub-ID, kept in Store
+// (sessionStorage in a browser: the tab keeps its login across reloads, and
+// it is never sent to another host). Tokens without a sub-ID are kept in
+// Tokens (localStorage in a browser: shared by the origin's tabs, as their
+// login is), those of a sub-ID in Store (the tab's own); a nil Tokens keeps
+// none.
 type Sessions struct {
 	Store       Storage
+	Tokens      Storage
 	APIKey      string
 	KeyInHeader bool
 }
 
-// Credential returns the key, or the sub-ID's kept session.
+// Credential returns the key, or the held session.
 func (s *Sessions) Credential(host, subID string) (Credential, error) {
 	if s.APIKey != "" {
 		return Credential{Key: s.APIKey, KeyInHeader: s.KeyInHeader}, nil
-	}
-	if subID == "" {
-		return Credential{}, nil
 	}
 	v, _, err := s.Store.Get(sessionKey(host, subID))
 	return Credential{Session: v}, err
 }
 
-// Keep keeps or forgets a sub-ID's session; without a sub-ID the cookie
-// keeps it.
-func (s *Sessions) Keep(host, subID, session string) error {
-	switch {
-	case subID == "":
-		return nil
-	case session == "":
-		return s.Store.Remove(sessionKey(host, subID))
+// KeepSession keeps or forgets the held session.
+func (s *Sessions) KeepSession(host, subID, session string) error {
+	return keep(s.Store, sessionKey(host, subID), session)
+}
+
+// SavedToken returns the kept token.
+func (s *Sessions) SavedToken(host, subID, origin string) (string, error) {
+	st := s.tokenStore(subID)
+	if st == nil {
+		return "", nil
 	}
-	return s.Store.Set(sessionKey(host, subID), session)
+	v, _, err := st.Get(tokenKey(host, subID, origin))
+	return v, err
+}
+
+// KeepToken keeps or forgets a token.
+func (s *Sessions) KeepToken(host, subID, origin, token string) error {
+	st := s.tokenStore(subID)
+	if st == nil {
+		return nil
+	}
+	return keep(st, tokenKey(host, subID, origin), token)
+}
+
+func (s *Sessions) tokenStore(subID string) Storage {
+	if subID != "" {
+		return s.Store
+	}
+	return s.Tokens
+}
+
+func keep(st Storage, key, value string) error {
+	if value == "" {
+		return st.Remove(key)
+	}
+	return st.Set(key, value)
 }
 
 func sessionKey(host, subID string) string { return sessionKeyPrefix + subID + "@" + host }
+
+func tokenKey(host, subID, origin string) string {
+	return tokenKeyPrefix + subID + "@" + host + " for " + origin
+}

@@ -27,6 +27,10 @@ const (
 	CodeServer Code = "server"
 	// CodeBadOption: the caller passed an option or argument that is not valid.
 	CodeBadOption Code = "bad_option"
+	// CodePopupClosed: the user closed the login overlay.
+	CodePopupClosed Code = "popup_closed"
+	// CodePopupBlocked: the login overlay could not be shown.
+	CodePopupBlocked Code = "popup_blocked"
 	// CodeInternal: a fault of this module; the call failed, the client
 	// keeps working.
 	CodeInternal Code = "internal"

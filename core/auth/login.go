@@ -5,7 +5,9 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/pbxauth/pbxauth/core/endpoint"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
@@ -18,16 +20,43 @@ const (
 )
 
 // Options are the vendor's login options. The zero value checks the current
-// login and, without a prompt, fails with CodeLoginRequired if there is none.
+// login and any saved token and, failing those, prompts (where a Prompt is
+// configured) or fails with CodeLoginRequired.
 type Options struct {
-	// CheckOnly: succeed if and only if the current login is valid; never
-	// prompt. All other options are ignored, as the vendor documents.
+	// CheckOnly: succeed if and only if the current login, or a saved token
+	// that is still valid, gives a user; never prompt. All other options
+	// are ignored, as the vendor documents.
 	CheckOnly bool
 	// Username and Password log in with these credentials; both or neither.
 	Username, Password string
+	// NoToken: a login with username and password makes no token.
+	NoToken bool
+	// NoDOM: never prompt, and neither keep nor reuse tokens automatically
+	// (pass them with Tokens, learn them through TokenCB).
+	NoDOM bool
 	// SubID, if set, qualifies this and every later call (see SetSubID).
 	SubID string
+	// Application is the class of the token a login makes: "" (valid 24
+	// hours), "refreshable" (alive while used daily) or "longLogin" (weekly).
+	Application string
+	// Tokens are tried, in order, when there is no current login; ignored
+	// with a username and password.
+	Tokens []string
+	// Origin binds the token a login makes, or checks the one it presents,
+	// to this application origin instead of the page's own.
+	Origin string
+	// TokenCB is told the live tokens (value to expiry) whenever that set
+	// changes: at a login, a token's refresh, a logout. It runs in the
+	// client's worker, like OnChange, and is kept for the calls after this
+	// one.
+	TokenCB func(tokens map[string]time.Time)
 }
+
+// Limits on tokens and origins, so that absurd values fail at once.
+const (
+	MaxTokens   = 16
+	MaxTokenLen = 512
+)
 
 // Validate reports the first option that is not valid, as CodeBadOption.
 func (o *Options) Validate() error {
@@ -47,8 +76,32 @@ func (o *Options) Validate() error {
 		return newError(CodeBadOption, "login: the username is over "+strconv.Itoa(MaxUsernameLen)+" bytes; no PBX user has such a name")
 	case len(o.Password) > MaxPasswordLen:
 		return newError(CodeBadOption, "login: the password is over "+strconv.Itoa(MaxPasswordLen)+" bytes; the PBX would refuse it")
+	case len(o.Tokens) > MaxTokens:
+		return newError(CodeBadOption, "login: over "+strconv.Itoa(MaxTokens)+" tokens; pass the ones tokenCB reported last")
+	case o.Origin != "" && !validOrigin(o.Origin):
+		return newError(CodeBadOption, "login: origin "+strconv.Quote(clip(o.Origin))+" is not an origin; write scheme://host[:port], as location.origin gives it")
+	}
+	for _, t := range o.Tokens {
+		if strings.TrimSpace(t) == "" || len(t) > MaxTokenLen {
+			return newError(CodeBadOption, "login: tokens must be non-empty strings of at most "+strconv.Itoa(MaxTokenLen)+" bytes, as tokenCB reported them")
+		}
+	}
+	switch o.Application {
+	case "", wire.TokenRefreshable, wire.TokenLongLogin:
+	default:
+		return newError(CodeBadOption, "login: application must be empty, \"refreshable\" or \"longLogin\", not "+strconv.Quote(clip(o.Application)))
 	}
 	return nil
+}
+
+// validOrigin reports whether s is an origin as browsers write it:
+// http(s)://host[:port], nothing after.
+func validOrigin(s string) bool {
+	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+		return false
+	}
+	e, err := endpoint.ParseAPI(s)
+	return err == nil && e.String() == s
 }
 
 // Login logs in as the options say and, on success, makes the user's
@@ -94,66 +147,202 @@ func (c *Client) wait(ctx context.Context, call Call) error {
 
 func (c *Client) login(p *Pending) error {
 	o := p.call.login
-	if o.CheckOnly || o.Username == "" {
-		err := c.check(p)
-		if CodeOf(err) == CodeLoginRequired && !o.CheckOnly {
-			return newError(CodeLoginRequired, "login: not logged in; pass username and password, or check again after the user has logged in")
+	if o.CheckOnly {
+		return c.check(p, c.savedTokens(p, Options{}))
+	}
+	if o.TokenCB != nil {
+		c.tokenCB = o.TokenCB
+	}
+	if o.Username != "" {
+		return c.passwordLogin(p, o)
+	}
+	tokens := o.Tokens
+	if len(tokens) == 0 {
+		tokens = c.savedTokens(p, o)
+	}
+	err := c.check(p, tokens)
+	if CodeOf(err) != CodeLoginRequired || c.cfg.APIKey != "" {
+		return err
+	}
+	if len(o.Tokens) > 0 {
+		return newError(CodeAuthFailed, "login: the PBX refused every token given; log in again with username and password (or without nodom, through the overlay)")
+	}
+	if o.NoDOM || c.cfg.Prompt == nil {
+		return newError(CodeLoginRequired, "login: not logged in; pass username and password (or tokens), or check again after the user has logged in")
+	}
+	return c.prompt(p, o)
+}
+
+// check finds the current login and records its user, or none: the session
+// the client holds; else, without a sub-ID, the session of the cookie (the
+// one tabs share, where the browser sends it); else the tokens, in order.
+func (c *Client) check(p *Pending, tokens []string) error {
+	for {
+		cred, err := c.credential(p)
+		if err != nil {
+			return err
 		}
-		return err
+		if cred.Session == "" && cred.Key == "" && p.subID != "" {
+			break // a sub-ID's session is never in a cookie
+		}
+		resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
+		switch code := CodeOf(err); {
+		case err == nil:
+			return c.recordUser(resp)
+		case code == CodeAuthFailed && cred.Key != "":
+			c.setUser(nil)
+			return err // the key itself was refused
+		case code != CodeLoginRequired && code != CodeAuthFailed:
+			return err
+		}
+		if cred.Session == "" {
+			break
+		}
+		if err := c.keepSession(p, ""); err != nil { // it has ended; try the cookie next
+			return err
+		}
 	}
-	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password})
-	if err != nil {
-		return err
+	for _, t := range tokens {
+		err := c.tokenLogin(p, t)
+		if CodeOf(err) != CodeAuthFailed {
+			return err
+		}
 	}
-	if resp.User == nil {
-		return errNoUser
+	c.setUser(nil)
+	return newError(CodeLoginRequired, "not logged in")
+}
+
+// savedTokens is the token kept for a silent login, unless NoDOM.
+func (c *Client) savedTokens(p *Pending, o Options) []string {
+	if o.NoDOM {
+		return nil
 	}
-	if err := c.keep(p, resp.User.Session); err != nil {
-		return err
+	if t, err := c.cfg.Credentials.SavedToken(p.host, p.subID, o.Origin); err == nil && t != "" {
+		return []string{t}
 	}
-	c.setUser(userFromWire(resp.User))
 	return nil
 }
 
-// keep hands the session a login made to the Credentials.
-func (c *Client) keep(p *Pending, session string) error {
-	if err := c.cfg.Credentials.Keep(p.host, p.subID, session); err != nil {
+// tokenLogin starts a session from token t. A token the server refuses is
+// forgotten; one it cannot be asked about is kept.
+func (c *Client) tokenLogin(p *Pending, t string) error {
+	o := p.call.login
+	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Token: t, Origin: o.Origin})
+	if err != nil {
+		if CodeOf(err) == CodeAuthFailed {
+			if saved := c.savedTokens(p, o); len(saved) > 0 && saved[0] == t {
+				_ = c.cfg.Credentials.KeepToken(p.host, p.subID, o.Origin, "")
+			}
+			c.dropToken(t)
+		}
+		return err
+	}
+	return c.loggedIn(p, o, resp.User, resp.Token)
+}
+
+func (c *Client) passwordLogin(p *Pending, o Options) error {
+	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password,
+		NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
+	if err != nil {
+		return err
+	}
+	return c.loggedIn(p, o, resp.User, resp.Token)
+}
+
+// prompt shows the PBX's login page and takes the session (and token) its
+// login made.
+func (c *Client) prompt(p *Pending, o Options) error {
+	res, err := c.cfg.Prompt.Prompt(p.ctx, PromptRequest{Host: p.host, SubID: p.subID, NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
+	if err != nil {
+		return err
+	}
+	if res.Session == "" {
+		return newError(CodeServer, "the login page reported success without a session; check that setHost names an IPCortex PBX")
+	}
+	if err := c.keepSession(p, res.Session); err != nil {
+		return err
+	}
+	c.keepToken(p, o, res.Token)
+	return c.check(p, nil)
+}
+
+// loggedIn records what a login made: its session, its token (kept for the
+// next page load unless NoDOM, told to TokenCB), and the user.
+func (c *Client) loggedIn(p *Pending, o Options, u *wire.User, tok *wire.Token) error {
+	if u == nil {
+		return errNoUser
+	}
+	if err := c.keepSession(p, u.Session); err != nil {
+		return err
+	}
+	c.keepToken(p, o, tok)
+	c.setUser(userFromWire(u))
+	return nil
+}
+
+// keepToken keeps a login's token (none: the login made none, so an older
+// saved one must not log in the next page load) and tells TokenCB.
+func (c *Client) keepToken(p *Pending, o Options, tok *wire.Token) {
+	value := ""
+	if tok != nil {
+		value = tok.Value
+	}
+	if !o.NoDOM {
+		_ = c.cfg.Credentials.KeepToken(p.host, p.subID, o.Origin, value) // storage refused: the login still stands
+	}
+	live := map[string]time.Time{}
+	if tok != nil && tok.Value != "" {
+		live[tok.Value] = time.UnixMilli(tok.Expires)
+	}
+	c.setTokens(live)
+}
+
+func (c *Client) credential(p *Pending) (Credential, error) {
+	cred, err := c.cfg.Credentials.Credential(p.host, p.subID)
+	if err != nil {
+		return cred, &Error{Code: CodeBadOption, Message: "cannot read the saved credential for " + p.host, Err: err}
+	}
+	return cred, nil
+}
+
+// keepSession hands the session a login made (or "": forget it) to the
+// Credentials.
+func (c *Client) keepSession(p *Pending, session string) error {
+	if err := c.cfg.Credentials.KeepSession(p.host, p.subID, session); err != nil {
 		return &Error{Code: CodeBadOption, Message: "cannot keep the session in this tab's storage", Err: err}
 	}
 	return nil
 }
 
-// check asks the server for the current login (or the API key's user) and
-// records the answer: the user, or none when the server says there is no
-// login (then the session held for it, if any, is forgotten).
-func (c *Client) check(p *Pending) error {
-	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
-	switch CodeOf(err) {
-	case "":
-		if resp.User == nil {
-			return errNoUser
-		}
-		c.setUser(userFromWire(resp.User))
-		return nil
-	case CodeLoginRequired, CodeAuthFailed:
-		_ = c.keep(p, "")
-		c.setUser(nil)
-		if CodeOf(err) == CodeAuthFailed && c.cfg.APIKey != "" {
-			return err // the key itself was refused
-		}
-		return newError(CodeLoginRequired, "not logged in")
+func (c *Client) recordUser(resp *wire.Response) error {
+	if resp.User == nil {
+		return errNoUser
 	}
-	return err
+	c.setUser(userFromWire(resp.User))
+	return nil
 }
 
 var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
 
+// logout ends the session and revokes the token on the server, then forgets
+// both: the token in every tab of the origin, since they share its storage.
 func (c *Client) logout(p *Pending) error {
-	if _, err := c.call(p, wire.PathLogout, wire.Auth{Type: wire.TypeAuth}); err != nil {
+	token := ""
+	if saved := c.savedTokens(p, Options{}); len(saved) > 0 {
+		token = saved[0]
+	}
+	for t := range c.live {
+		if token == "" {
+			token = t
+		}
+	}
+	if _, err := c.call(p, wire.PathLogout, wire.Auth{Type: wire.TypeAuth, Token: token}); err != nil {
 		return err
 	}
 	c.setUser(nil)
-	return c.keep(p, "")
+	_ = c.cfg.Credentials.KeepToken(p.host, p.subID, "", "")
+	c.setTokens(map[string]time.Time{})
+	return c.keepSession(p, "")
 }
 
 func (c *Client) exit(p *Pending) error {
@@ -186,11 +375,7 @@ func (c *Client) setCompany(p *Pending) error {
 	if err != nil {
 		return err
 	}
-	if resp.User == nil {
-		return errNoUser
-	}
-	c.setUser(userFromWire(resp.User))
-	return nil
+	return c.recordUser(resp)
 }
 
 func (c *Client) rtcReset(p *Pending) (string, error) {

@@ -46,6 +46,17 @@ func CompanyCall(company string) Call { return Call{kind: kindCompany, company: 
 // RTCResetCall is RTCReset(getNew); its Pending's value is the new password.
 func RTCResetCall(getNew bool) Call { return Call{kind: kindRTCReset, getNew: getNew} }
 
+// shares reports whether d may share c's exchange: the same call with the
+// same options, none of them a list or a callback.
+func (c Call) shares(d Call) bool {
+	a, b := c.login, d.login
+	return c.kind == d.kind && c.exit == d.exit && c.company == d.company && c.getNew == d.getNew &&
+		a.CheckOnly == b.CheckOnly && a.Username == b.Username && a.Password == b.Password &&
+		a.NoToken == b.NoToken && a.NoDOM == b.NoDOM && a.SubID == b.SubID &&
+		a.Application == b.Application && a.Origin == b.Origin &&
+		len(a.Tokens) == 0 && len(b.Tokens) == 0 && a.TokenCB == nil && b.TokenCB == nil
+}
+
 // Pending is a call in the client's queue.
 type Pending struct {
 	call   Call
@@ -107,7 +118,7 @@ func (c *Client) enqueue(ctx context.Context, call Call) *Pending {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := len(c.waiting); n > 0 {
-		if last := c.waiting[n-1]; last.call == call && last.ctx == ctx && last.host == c.api.String() && last.subID == c.subID {
+		if last := c.waiting[n-1]; last.call.shares(call) && last.ctx == ctx && last.host == c.api.String() && last.subID == c.subID {
 			last.joined++
 			return last
 		}
@@ -169,6 +180,7 @@ func (c *Client) run(p *Pending) (string, error) {
 		c.refreshNow(p)
 	case kindReset:
 		c.setUser(nil)
+		c.live = nil
 	}
 	return "", nil
 }

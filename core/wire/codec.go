@@ -28,17 +28,29 @@ func EncodeRequest(r Request) []byte {
 	for _, f := range [...]struct{ name, v string }{
 		{"username", a.Username}, {"password", a.Password}, {"key", a.Key}, {"company", a.Company},
 	} {
-		if f.v != "" {
-			b = append(b, ',', '"')
-			b = append(b, f.name...)
-			b = append(b, '"', ':')
-			b = appendString(b, f.v)
-		}
+		b = appendField(b, f.name, f.v)
 	}
 	if a.GetNew {
 		b = append(b, `,"getnew":true`...)
 	}
+	b = appendField(b, "token", a.Token)
+	if a.NoToken {
+		b = append(b, `,"notoken":true`...)
+	}
+	b = appendField(b, "application", a.Application)
+	b = appendField(b, "origin", a.Origin)
 	return append(b, "}}"...)
+}
+
+// appendField appends ,"name":"v" unless v is empty (omitempty).
+func appendField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, v)
 }
 
 // appendString appends s as a JSON string with encoding/json's escaping
@@ -99,6 +111,19 @@ func DecodeResponse(data []byte) (*Response, error) {
 				r.User = &User{}
 				return p.user(r.User)
 			})
+		case "token":
+			return p.nullable(func() error {
+				r.Token = &Token{}
+				return p.object(1, func(key string) error {
+					switch key {
+					case "value":
+						return p.stringInto(&r.Token.Value)
+					case "expires":
+						return p.int64Into(&r.Token.Expires)
+					}
+					return p.otherKey(key, "value", "expires")
+				})
+			})
 		case "error":
 			return p.nullable(func() error {
 				r.Error = &Error{}
@@ -113,7 +138,7 @@ func DecodeResponse(data []byte) (*Response, error) {
 				})
 			})
 		}
-		return p.otherKey(key, "result", "password", "user", "error")
+		return p.otherKey(key, "result", "password", "user", "token", "error")
 	})
 	if err == nil {
 		p.space()

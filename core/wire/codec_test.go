@@ -37,6 +37,11 @@ var replySeeds = []string{
 	`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
 	`{"a":` + strings.Repeat("[", 30) + strings.Repeat("]", 30) + `}`,
 	`{"reſult":"x"}`,
+	`{"result":"success","token":{"value":"t0k","expires":1767225600000}}`,
+	`{"result":"success","token":null}`,
+	`{"token":{"value":1}}`,
+	`{"token":{"expires":"soon"}}`,
+	`{"token":{"Value":"x"}}`,
 }
 
 func TestDecodeResponse(t *testing.T) {
@@ -48,6 +53,10 @@ func TestDecodeResponse(t *testing.T) {
 	r, err = DecodeResponse([]byte(replySeeds[1]))
 	require.NoError(t, err)
 	assert.Equal(t, &Error{Code: "auth_failed", Message: "wrong username or password"}, r.Error)
+
+	r, err = DecodeResponse([]byte(`{"result":"success","token":{"value":"t0k","expires":1767225600000}}`))
+	require.NoError(t, err)
+	assert.Equal(t, &Token{Value: "t0k", Expires: 1767225600000}, r.Token)
 
 	r, err = DecodeResponse([]byte(replySeeds[13]))
 	require.NoError(t, err)
@@ -78,11 +87,12 @@ func FuzzDecodeResponse(f *testing.F) {
 }
 
 func FuzzEncodeRequest(f *testing.F) {
-	f.Add("auth", "alice", "wonderland", "", "", false)
-	f.Add("auth", "<a&b>\"\\\x00\x1f\b\f\n\r\t", "\u2028\u2029\xff\xfe é😀", "k", "c", true)
-	f.Add("", "", "", "", "", false)
-	f.Fuzz(func(t *testing.T, typ, user, pass, key, company string, getNew bool) {
-		r := Request{Auth: Auth{Type: typ, Username: user, Password: pass, Key: key, Company: company, GetNew: getNew}}
+	f.Add("auth", "alice", "wonderland", "", "", false, "", false, "", "")
+	f.Add("auth", "<a&b>\"\\\x00\x1f\b\f\n\r\t", "\u2028\u2029\xff\xfe é😀", "k", "c", true, "t<", true, "longLogin", "https://app.example")
+	f.Add("", "", "", "", "", false, "", false, "", "")
+	f.Fuzz(func(t *testing.T, typ, user, pass, key, company string, getNew bool, token string, noToken bool, app, origin string) {
+		r := Request{Auth: Auth{Type: typ, Username: user, Password: pass, Key: key, Company: company, GetNew: getNew,
+			Token: token, NoToken: noToken, Application: app, Origin: origin}}
 		want, err := json.Marshal(r)
 		require.NoError(t, err)
 		assert.Equal(t, string(want), string(EncodeRequest(r)))

@@ -93,6 +93,30 @@ type Auth struct {
 	Key      string `json:"key,omitempty"`
 	Company  string `json:"company,omitempty"`
 	GetNew   bool   `json:"getnew,omitempty"`
+	// Token logs in with a token (a new session from it), or, in a logout,
+	// names the token to revoke.
+	Token string `json:"token,omitempty"`
+	// NoToken: a login with username and password makes no token.
+	NoToken bool `json:"notoken,omitempty"`
+	// Application is the class of the token a login makes: "" (24 hours),
+	// TokenRefreshable or TokenLongLogin.
+	Application string `json:"application,omitempty"`
+	// Origin binds the token a login makes (or checks the token a login
+	// presents) to this application origin instead of the request's Origin.
+	Origin string `json:"origin,omitempty"`
+}
+
+// Token classes: the "application" of a login.
+const (
+	TokenRefreshable = "refreshable" // alive while used at least once a day
+	TokenLongLogin   = "longLogin"   // alive while used at least once a week
+)
+
+// Token is a login token in a reply: its value and when it expires unless
+// used again (milliseconds since the Unix epoch, as JavaScript's Date).
+type Token struct {
+	Value   string `json:"value"`
+	Expires int64  `json:"expires"`
 }
 
 // Results.
@@ -107,7 +131,9 @@ type Response struct {
 	User   *User  `json:"user,omitempty"`
 	// Password is the new phone password of a rtcreset with getnew.
 	Password string `json:"password,omitempty"`
-	Error    *Error `json:"error,omitempty"`
+	// Token is the token a login made or used, with its expiry now.
+	Token *Token `json:"token,omitempty"`
+	Error *Error `json:"error,omitempty"`
 }
 
 // User is the logged-in user as the vendor documents it.

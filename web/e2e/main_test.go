@@ -191,7 +191,7 @@ var listeningLine = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:(\d+)
 // startServer starts the PBX on a free port of 127.0.0.1 and returns its
 // origin once it has printed its listening line.
 func startServer(bin string) (origin string, stop func(), err error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-test-clock")
 	env.pbxLog = &capBuffer{max: 1 << 20}
 	cmd.Stderr = env.pbxLog
 	stdout, err := cmd.StdoutPipe()
@@ -336,11 +336,19 @@ type pageServer struct {
 	*httptest.Server
 	mu    sync.Mutex
 	pages map[string]string
+	files map[string]servedFile
 	n     int
 }
 
+// servedFile is a file of the page server with its own headers (a script
+// beside a page, a page with a Content-Security-Policy).
+type servedFile struct {
+	body   string
+	header map[string]string
+}
+
 func newPageServer() *pageServer {
-	ps := &pageServer{pages: map[string]string{}}
+	ps := &pageServer{pages: map[string]string{}, files: map[string]servedFile{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
@@ -357,8 +365,30 @@ func newPageServer() *pageServer {
 		w.Header().Set("Cache-Control", "no-store")
 		io.WriteString(w, html)
 	})
+	mux.HandleFunc("GET /f/{name}", func(w http.ResponseWriter, r *http.Request) {
+		ps.mu.Lock()
+		f, ok := ps.files[r.PathValue("name")]
+		ps.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		for k, v := range f.header {
+			w.Header().Set(k, v)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, f.body)
+	})
 	ps.Server = httptest.NewServer(mux)
 	return ps
+}
+
+// addFile serves body with the headers at /f/name and returns its URL.
+func (ps *pageServer) addFile(name, body string, header map[string]string) string {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.files[name] = servedFile{body: body, header: header}
+	return ps.URL + "/f/" + name
 }
 
 // add serves html and returns its URL.

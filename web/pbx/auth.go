@@ -6,6 +6,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) identify(c *call) (*caller, error) {
 	if !ok {
 		return nil, loginRequired()
 	}
-	u, ok := s.users.ByID(ss.UserID)
+	u, ok := s.user(ss.UserID)
 	if !ok { // the user is gone; so is its session
 		s.sessions.Delete(ss.ID)
 		return nil, loginRequired()
@@ -109,10 +110,12 @@ func (s *Server) session(c *call) (session.Session, bool) {
 	return ss, true
 }
 
-// auth serves /rest/auth/: a login with username and password, a key call or
-// a check of the session.
+// auth serves /rest/auth/: a login with username and password or with a
+// token, a key call or a check of the session.
 func (s *Server) auth(c *call) (*wire.Response, error) {
 	switch {
+	case c.auth.Token != "":
+		return s.tokenLogin(c)
 	case c.auth.Username != "":
 		return s.login(c)
 	case c.auth.Password != "":
@@ -125,11 +128,12 @@ func (s *Server) auth(c *call) (*wire.Response, error) {
 	return userReply(who.user, who.company, ""), nil
 }
 
-// login checks the credentials and starts a new session. A session the call
-// carried ends: every login gets a fresh id, so a session id planted before
-// the login cannot be used to ride on it. Only the session without a sub-ID
-// goes into the cookie; the reply carries the id in every case, for the
-// client to send back in the session header.
+// login checks the credentials and starts a new session and, unless the
+// call asks for none ("notoken"), a login token bound to the call's
+// application origin, of the class the call asks for or its origin's
+// default. Only the session without a sub-ID goes into the cookie; the reply
+// carries the id in every case, for the client to send back in the session
+// header.
 func (s *Server) login(c *call) (*wire.Response, error) {
 	key, err := c.key()
 	if err != nil {
@@ -141,26 +145,61 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 	if strings.TrimSpace(c.auth.Password) == "" {
 		return nil, badRequest("the password is blank; users without one send a dummy password")
 	}
-	u, err := s.users.Authenticate(c.auth.Username, c.auth.Password)
-	if err != nil {
-		return nil, fail(http.StatusUnauthorized, wire.CodeAuthFailed, "wrong username or password")
+	if err := checkApplication(c.auth.Application); err != nil {
+		return nil, err
 	}
+	origin, err := s.appOrigin(c)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.authenticate(c.auth.Username, c.auth.Password)
+	if err != nil {
+		return nil, authFailed(err)
+	}
+	if err := s.beginSession(u); err != nil {
+		return nil, err
+	}
+	var tok token.Token
+	if !c.auth.NoToken {
+		tok = s.tokens.Create(u.ID, s.tokenClass(c.auth.Application, origin), origin)
+	}
+	ss := s.startSession(c, u, tok.Value)
+	resp := userReply(u, ss.Company, ss.ID)
+	if !c.auth.NoToken {
+		resp.Token = tok.Wire()
+	}
+	return resp, nil
+}
+
+// startSession starts a session for u, made from the token tok ("" for
+// none), under the call's sub-ID. A session the call carried ends: every
+// login gets a fresh id, so a session id planted before the login cannot be
+// used to ride on it. Without a sub-ID the session goes into the cookie.
+func (s *Server) startSession(c *call, u *users.User, tok string) session.Session {
 	if old, ok := s.session(c); ok {
 		s.sessions.Delete(old.ID)
 	}
-	ss := s.sessions.Create(u.ID, u.Company, c.subID)
+	ss := s.sessions.CreateFromToken(tok, u.ID, u.Company, c.subID)
 	if c.subID == "" {
 		http.SetCookie(c.w, sessionCookie(c, ss.ID))
 	}
-	return userReply(u, ss.Company, ss.ID), nil
+	return ss
 }
 
-// logout ends the call's session, if there is one, and expires the cookie
-// when the call uses it. It ignores API keys and never fails, so that a client
-// can always get back to a clean state.
+// logout ends the call's session, if there is one, and the token it was made
+// from with every other session of that token; then the token the body
+// names, if any, with its sessions, for a page whose session has already
+// expired. It expires the cookie when the call uses it. It ignores API keys
+// and never fails, so that a client can always get back to a clean state.
 func (s *Server) logout(c *call) (*wire.Response, error) {
 	if ss, ok := s.session(c); ok {
+		if ss.Token != "" {
+			s.revoke(ss.Token)
+		}
 		s.sessions.Delete(ss.ID)
+	}
+	if c.auth.Token != "" {
+		s.revoke(c.auth.Token)
 	}
 	if c.usesCookie() {
 		ck := sessionCookie(c, "")
@@ -190,6 +229,9 @@ func (s *Server) cleanup(c *call) (*wire.Response, error) {
 func (s *Server) company(c *call) (*wire.Response, error) {
 	who, err := s.identify(c)
 	if err != nil {
+		return nil, err
+	}
+	if err := notForExternals(who.user); err != nil {
 		return nil, err
 	}
 	co := c.auth.Company

@@ -25,10 +25,13 @@ func TestLogin(t *testing.T) {
 	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 
-	// The exact shape of the vendor's reply.
+	// The exact shape of the vendor's reply, with the token beside the user.
 	m := r.keys(t)
-	assert.Len(t, m, 2)
+	assert.Len(t, m, 3)
 	assert.Equal(t, "success", m["result"])
+	tok, ok := m["token"].(map[string]any)
+	require.True(t, ok, "token is an object: %s", r.raw)
+	assert.ElementsMatch(t, []string{"value", "expires"}, mapKeys(tok))
 	user, ok := m["user"].(map[string]any)
 	require.True(t, ok, "user is an object: %s", r.raw)
 	assert.ElementsMatch(t, []string{"id", "login", "name", "company", "home", "session", "perms"}, mapKeys(user))

@@ -19,6 +19,9 @@ type call struct {
 	r     *http.Request
 	subID string
 	auth  wire.Auth
+	// external is the body of a call to PathExternal, whose fields wire.Auth
+	// does not have; its type and key are copied to auth.
+	external externalAuth
 }
 
 // failure is an error that becomes a "fail" reply with this status and code.
@@ -71,11 +74,17 @@ func readCall(w http.ResponseWriter, r *http.Request, typ string) (*call, error)
 	if len(r.Header.Values("Authorization")) > 1 {
 		return nil, badRequest("send one Authorization header, with the API key or the session, not several")
 	}
-	auth, err := decodeAuth(w, r, typ)
+	c := &call{w: w, r: r, subID: subID}
+	if typ == TypeExternal {
+		c.external, err = decodeExternal(w, r)
+		c.auth = wire.Auth{Type: c.external.Type, Key: c.external.Key}
+	} else {
+		c.auth, err = decodeAuth(w, r, typ)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &call{w: w, r: r, subID: subID, auth: auth}, nil
+	return c, nil
 }
 
 // subIDOf returns the call's sub-ID, "" for none.
@@ -92,13 +101,26 @@ func subIDOf(r *http.Request) (string, error) {
 
 // decodeAuth reads the body {"auth": {"type": typ, ...}} and nothing else.
 func decodeAuth(w http.ResponseWriter, r *http.Request, typ string) (wire.Auth, error) {
+	var req wire.Request
+	if err := decodeBody(w, r, typ, &req); err != nil {
+		return wire.Auth{}, err
+	}
+	if req.Auth.Type != typ {
+		return wire.Auth{}, wrongType(typ)
+	}
+	return req.Auth, nil
+}
+
+// decodeBody reads one JSON object of at most wire.MaxBody bytes into dst,
+// refusing unknown fields and anything after it; typ names the auth object's
+// type in the error message.
+func decodeBody(w http.ResponseWriter, r *http.Request, typ string, dst any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, wire.MaxBody))
 	dec.DisallowUnknownFields()
-	var req wire.Request
-	err := dec.Decode(&req)
+	err := dec.Decode(dst)
 	if err == nil {
 		if _, err = dec.Token(); err == nil {
-			return wire.Auth{}, badRequest("send one JSON object; there is more after it")
+			return badRequest("send one JSON object; there is more after it")
 		}
 		if err == io.EOF {
 			err = nil
@@ -107,13 +129,15 @@ func decodeAuth(w http.ResponseWriter, r *http.Request, typ string) (wire.Auth, 
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return wire.Auth{}, fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)
+		return fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)
 	case err != nil:
-		return wire.Auth{}, badRequest(`the body must be {"auth": {"type": %q, ...}}: %s`, typ, describe(err))
-	case req.Auth.Type != typ:
-		return wire.Auth{}, badRequest(`this path wants {"auth": {"type": %q, ...}}`, typ)
+		return badRequest(`the body must be {"auth": {"type": %q, ...}}: %s`, typ, describe(err))
 	}
-	return req.Auth, nil
+	return nil
+}
+
+func wrongType(typ string) error {
+	return badRequest(`this path wants {"auth": {"type": %q, ...}}`, typ)
 }
 
 // describe says what is wrong with a body that does not decode.

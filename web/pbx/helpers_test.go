@@ -20,6 +20,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -70,25 +71,27 @@ func (b *syncBuffer) String() string {
 // env is a running server with the demo users, a fake clock, a captured log
 // and a client with a cookie jar, like one browser.
 type env struct {
-	t        *testing.T
-	server   *Server
-	srv      *httptest.Server
-	client   *http.Client
-	sessions *session.Store
-	clock    *clock
-	log      *syncBuffer
+	t         *testing.T
+	server    *Server
+	srv       *httptest.Server
+	client    *http.Client
+	sessions  *session.Store
+	tokens    *token.Store
+	externals *users.Externals
+	clock     *clock
+	log       *syncBuffer
 }
 
 // newEnv starts a server; change adjusts its config (nil: the defaults).
 func newEnv(t *testing.T, change func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, sessions: session.New(), log: &syncBuffer{}, clock: &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
-	e.sessions.Now = e.clock.Now
-	cfg := Config{Users: demo(), Sessions: e.sessions, Logger: log.New(e.log, "", 0)}
+	e := &env{t: t, log: &syncBuffer{}, clock: &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	cfg := Config{Users: demo(), Now: e.clock.Now, Logger: log.New(e.log, "", 0)}
 	if change != nil {
 		change(&cfg)
 	}
 	e.server = New(cfg)
+	e.sessions, e.tokens, e.externals = e.server.sessions, e.server.tokens, e.server.externals
 	e.srv = httptest.NewServer(e.server)
 	t.Cleanup(e.srv.Close)
 	e.client = newClient(t, e.srv.Client())

@@ -13,11 +13,15 @@ import (
 // on none, which is the scheme's default port).
 const anyPort = ":*"
 
-// defaultOrigins are the loopback origins, trusted when Config.Origins is nil.
-var defaultOrigins = []string{
-	"http://localhost:*", "https://localhost:*",
-	"http://127.0.0.1:*", "https://127.0.0.1:*",
-	"http://[::1]:*", "https://[::1]:*",
+// DefaultOrigins returns the origins trusted when Config.Origins is nil: http
+// and https on localhost, 127.0.0.1 and [::1], any port. The server that
+// frames the login overlay (web/site) needs the same list.
+func DefaultOrigins() []string {
+	return []string{
+		"http://localhost:*", "https://localhost:*",
+		"http://127.0.0.1:*", "https://127.0.0.1:*",
+		"http://[::1]:*", "https://[::1]:*",
+	}
 }
 
 // ParseOrigins reads a comma-separated list of trusted origins, such as
@@ -32,7 +36,7 @@ func ParseOrigins(list string) ([]string, error) {
 		}
 		norm, err := parseOrigin(o)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("origins: %w", err)
 		}
 		out = append(out, norm)
 	}
@@ -42,12 +46,14 @@ func ParseOrigins(list string) ([]string, error) {
 	return out, nil
 }
 
+// parseOrigin reads one origin or origin pattern and returns it as the
+// server compares it: scheme and host in lower case, no trailing slash.
 func parseOrigin(o string) (string, error) {
 	base, wild := strings.CutSuffix(strings.TrimSuffix(o, "/"), anyPort)
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || (wild && u.Port() != "") {
-		return "", fmt.Errorf("origins: %q is not an origin; write scheme://host[:port] with http or https, and :* for any port", o)
+		return "", fmt.Errorf("%q is not an origin; write scheme://host[:port] with http or https, and :* for any port", o)
 	}
 	norm := u.Scheme + "://" + strings.ToLower(u.Host)
 	if wild {
@@ -59,16 +65,22 @@ func parseOrigin(o string) (string, error) {
 // trusts reports whether the server trusts pages from origin.
 func (s *Server) trusts(origin string) bool {
 	for _, p := range s.origins {
-		if base, ok := strings.CutSuffix(p, anyPort); ok {
-			port, hasPort := strings.CutPrefix(origin, base+":")
-			if origin == base || hasPort && port != "" && strings.Trim(port, "0123456789") == "" {
-				return true
-			}
-		} else if origin == p {
+		if matchOrigin(p, origin) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchOrigin reports whether origin is the pattern, or has the pattern's
+// scheme and host and any port when the pattern ends in ":*".
+func matchOrigin(pattern, origin string) bool {
+	base, wild := strings.CutSuffix(pattern, anyPort)
+	if !wild {
+		return origin == pattern
+	}
+	port, hasPort := strings.CutPrefix(origin, base+":")
+	return origin == base || hasPort && port != "" && strings.Trim(port, "0123456789") == ""
 }
 
 // checkOrigin lets through requests without an Origin and those from the

@@ -1,31 +1,49 @@
 // Package pbx is the local PBX server: it speaks the REST auth contract of
-// web/PROTOCOL.md (login, check, logout, clean-up, company selection and phone
-// password reset, with sessions per sub-ID and stateless API keys), guards it
-// with the served-host and trusted-origin rules, logs one line per request and
-// serves everything else from a static handler.
+// web/PROTOCOL.md (login with a password or a login token, check, logout,
+// clean-up, company selection, phone password reset and the creation of
+// external users, with sessions per sub-ID, tokens bound to an application
+// origin, and stateless API keys), guards it with the served-host and
+// trusted-origin rules, logs one line per request and serves everything else
+// from a static handler.
 package pbx
 
 import (
+	"context"
 	"io"
 	"log"
 	"net/http"
+	"time"
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/testclock"
+	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
 // Config says whom the server knows and whom it trusts. Every field may be
 // left zero.
 type Config struct {
-	// Users are who may log in; nil: nobody.
+	// Users are who may log in; nil: nobody. External users, which admins
+	// create while the server runs, are kept beside them.
 	Users *users.Directory
-	// Sessions hold the logins; nil: a new store. Run its SweepEvery to drop
-	// abandoned sessions, which are otherwise dropped only when looked up.
-	Sessions *session.Store
+	// Now is the clock of the sessions, login tokens and external users; nil:
+	// TestClock's if there is one, else the real clock. Run the server's
+	// SweepEvery to drop what has expired, which is otherwise dropped only
+	// when looked up.
+	Now func() time.Time
+	// TestClock, for tests only and never in production, is served at POST
+	// /test/clock, where anyone who can reach the server moves it forward;
+	// nil: that path is not served (404).
+	TestClock *testclock.Clock
 	// Origins are the trusted cross-origin pages, as ParseOrigins returns
-	// them; nil: http and https on localhost, 127.0.0.1 and [::1], any port.
+	// them; nil: DefaultOrigins.
 	Origins []string
+	// TokenClasses gives the token class ("refreshable" or "longLogin") of
+	// a login from an origin that names no "application", by origin pattern
+	// as ParseTokenClasses returns them; an origin without one gets the
+	// default class, 24 hours. nil: every origin gets the default.
+	TokenClasses map[string]string
 	// Hosts are the Host header values the server answers besides the
 	// loopback names (localhost, 127.x.y.z and [::1], on any port): its
 	// listen address, and the names ParseHosts returns (a name alone serves
@@ -41,30 +59,45 @@ type Config struct {
 
 // Server is the local PBX server, an http.Handler.
 type Server struct {
-	users    *users.Directory
-	sessions *session.Store
-	origins  []string
-	hosts    []hostName
-	log      *log.Logger
-	handler  http.Handler
+	users        *users.Directory
+	externals    *users.Externals
+	sessions     *session.Store
+	tokens       *token.Store
+	tokenClasses map[string]string
+	origins      []string
+	hosts        []hostName
+	log          *log.Logger
+	handler      http.Handler
 }
 
 // New returns a server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		users:    cfg.Users,
-		sessions: cfg.Sessions,
-		origins:  cfg.Origins,
-		log:      cfg.Logger,
+		users:        cfg.Users,
+		tokenClasses: cfg.TokenClasses,
+		origins:      cfg.Origins,
+		log:          cfg.Logger,
 	}
 	if s.users == nil {
 		s.users = users.NewDirectory(nil)
 	}
-	if s.sessions == nil {
-		s.sessions = session.New()
+	now := cfg.Now
+	if now == nil && cfg.TestClock != nil {
+		now = cfg.TestClock.Now
 	}
+	if now == nil {
+		now = time.Now
+	}
+	s.externals = users.NewExternals(s.users)
+	s.externals.Now = now
+	s.tokens = token.New()
+	s.tokens.Now = now
+	s.sessions = session.New()
+	s.sessions.Now = now
+	s.sessions.Tokens = s.tokens
+	s.sessions.OnEnd = s.sessionEnded
 	if s.origins == nil {
-		s.origins = defaultOrigins
+		s.origins = DefaultOrigins()
 	}
 	for _, h := range cfg.Hosts {
 		s.hosts = append(s.hosts, splitHost(h))
@@ -83,8 +116,12 @@ func New(cfg Config) *Server {
 	mux.Handle(wire.PathCleanup, s.rest(wire.TypeCleanup, s.cleanup))
 	mux.Handle(wire.PathCompany, s.rest(wire.TypeCompany, s.company))
 	mux.Handle(wire.PathRTCReset, s.rest(wire.TypeRTCReset, s.rtcReset))
+	mux.Handle(PathExternal, s.rest(TypeExternal, s.createExternal))
 	top := http.NewServeMux()
 	top.Handle("/rest/", s.checkOrigin(mux))
+	if cfg.TestClock != nil {
+		top.Handle(testclock.Path, s.checkOrigin(cfg.TestClock))
+	}
 	top.Handle("/", publicFiles(static))
 	s.handler = s.logRequests(s.recoverPanics(s.checkHost(top)))
 	return s
@@ -104,4 +141,27 @@ func publicFiles(next http.Handler) http.Handler {
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
+}
+
+// Sweep drops the dead login tokens, the sessions that have expired or
+// whose token has died, and the external users whose time has come.
+func (s *Server) Sweep() {
+	s.tokens.Sweep()
+	s.sessions.Sweep() // after the tokens: their sessions go in the same sweep
+	s.externals.Sweep()
+}
+
+// SweepEvery runs Sweep every interval until ctx ends; run it in a goroutine.
+// Without it, what has expired is dropped only when it is next looked up.
+func (s *Server) SweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Sweep()
+		}
+	}
 }

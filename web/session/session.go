@@ -1,7 +1,9 @@
 // Package session keeps the local PBX server's login sessions in memory. A
 // session ends after IdleTimeout without use, MaxAge after it began, or when
-// it is deleted at logout. Expired sessions are dropped when they are looked
-// up and by Sweep, so that abandoned ones do not pile up.
+// it is deleted at logout; a session made from a login token also ends when
+// its token dies, and each of its uses counts as a use of the token. Expired
+// sessions are dropped when they are looked up and by Sweep, so that
+// abandoned ones do not pile up; OnEnd hears of every session that ends.
 package session
 
 import (
@@ -10,6 +12,8 @@ import (
 	"encoding/base64"
 	"sync"
 	"time"
+
+	"github.com/pbxauth/pbxauth/web/token"
 )
 
 // Lifetimes of a session, as web/PROTOCOL.md states them.
@@ -32,6 +36,10 @@ type Session struct {
 	PhonePassword string
 	Created       time.Time
 	LastUsed      time.Time
+	// Token is the value of the login token the session was made from (by
+	// the password login that made it, or by a token login), "" for none.
+	// The session lives no longer than the token. Never logged.
+	Token string
 }
 
 // Store holds sessions. Its zero value is not usable; call New. Set the fields
@@ -41,6 +49,14 @@ type Store struct {
 	Now         func() time.Time
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
+	// Tokens are the login tokens that sessions are made from; a session
+	// whose token is not alive there has ended. nil: such sessions are dead.
+	Tokens *token.Store
+	// OnEnd, if set, is called once for every session that ends, whatever
+	// ended it (Delete, DeleteByToken, expiry, its token's death), after the
+	// store has let go of its lock. The server uses it to use up external
+	// users, which may log in only once.
+	OnEnd func(Session)
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -59,11 +75,18 @@ func New() *Store {
 // Create starts a session for a user that has just logged in: chat online and
 // a new phone password.
 func (s *Store) Create(userID int64, company, subID string) Session {
+	return s.CreateFromToken("", userID, company, subID)
+}
+
+// CreateFromToken starts a session as Create does, bound to the login token
+// tok (its value; "" for none): the session ends when the token dies, and
+// each use of the session is a use of the token.
+func (s *Store) CreateFromToken(tok string, userID int64, company, subID string) Session {
 	now := s.Now()
 	ss := &Session{
 		ID: NewSecret(), UserID: userID, Company: company, SubID: subID,
 		ChatOnline: true, PhonePassword: NewSecret(),
-		Created: now, LastUsed: now,
+		Created: now, LastUsed: now, Token: tok,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,8 +122,33 @@ func (s *Store) ResetPhonePassword(id string) (Session, bool) {
 // succeeds.
 func (s *Store) Delete(id string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	ss, ok := s.sessions[id]
 	delete(s.sessions, id)
+	s.mu.Unlock()
+	if ok {
+		s.ended(*ss)
+	}
+}
+
+// DeleteByToken ends every session made from the token tok (its value) and
+// returns how many it ended: at logout, the token and all its sessions go.
+func (s *Store) DeleteByToken(tok string) int {
+	if tok == "" {
+		return 0
+	}
+	var gone []Session
+	s.mu.Lock()
+	for id, ss := range s.sessions {
+		if ss.Token == tok {
+			delete(s.sessions, id)
+			gone = append(gone, *ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range gone {
+		s.ended(ss)
+	}
+	return len(gone)
 }
 
 // Len returns the number of sessions held, expired ones not yet swept included.
@@ -110,19 +158,23 @@ func (s *Store) Len() int {
 	return len(s.sessions)
 }
 
-// Sweep drops every expired session and returns how many it dropped.
+// Sweep drops every expired session, and every one whose token has died,
+// and returns how many it dropped. Sweeping is no use of a token.
 func (s *Store) Sweep() int {
 	now := s.Now()
+	var gone []Session
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
 	for id, ss := range s.sessions {
-		if s.expired(ss, now) {
+		if s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, false) {
 			delete(s.sessions, id)
-			n++
+			gone = append(gone, *ss)
 		}
 	}
-	return n
+	s.mu.Unlock()
+	for _, ss := range gone {
+		s.ended(ss)
+	}
+	return len(gone)
 }
 
 // SweepEvery runs Sweep every interval until ctx ends; run it in a goroutine.
@@ -139,23 +191,49 @@ func (s *Store) SweepEvery(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// update applies change to a live session, marks it used and returns a copy.
-// An expired session is dropped and reported missing.
+// update applies change to a live session, marks it (and its token) used and
+// returns a copy. An expired session, or one whose token has died, is dropped
+// and reported missing.
 func (s *Store) update(id string, change func(*Session)) (Session, bool) {
 	now := s.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ss, ok := s.sessions[id]
 	if !ok {
+		s.mu.Unlock()
 		return Session{}, false
 	}
-	if s.expired(ss, now) {
+	if s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, true) {
 		delete(s.sessions, id)
+		s.mu.Unlock()
+		s.ended(*ss)
 		return Session{}, false
 	}
 	change(ss)
 	ss.LastUsed = now
-	return *ss, true
+	out := *ss
+	s.mu.Unlock()
+	return out, true
+}
+
+// tokenAlive asks the token store about tok, counting a use when use is
+// set. It runs under s.mu: the token store never calls back into this one,
+// so the locks are always taken in this order.
+func (s *Store) tokenAlive(tok string, use bool) bool {
+	if s.Tokens == nil {
+		return false
+	}
+	if use {
+		_, ok := s.Tokens.Use(tok)
+		return ok
+	}
+	return s.Tokens.Alive(tok)
+}
+
+// ended tells OnEnd of a session that has ended.
+func (s *Store) ended(ss Session) {
+	if s.OnEnd != nil {
+		s.OnEnd(ss)
+	}
 }
 
 func (s *Store) expired(ss *Session, now time.Time) bool {

@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/token"
 )
 
 // clock is a fake time source that tests move by hand.
@@ -33,6 +36,8 @@ func newStore() (*Store, *clock) {
 	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	s := New()
 	s.Now = c.Now
+	s.Tokens = token.New()
+	s.Tokens.Now = c.Now
 	return s, c
 }
 
@@ -174,4 +179,119 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, 0, s.Len())
+}
+
+// TestTokenBound: a session made from a token lives no longer than the
+// token, and its uses keep a refreshable token alive.
+func TestTokenBound(t *testing.T) {
+	t.Run("dies with its token", func(t *testing.T) {
+		s, c := newStore()
+		tok := s.Tokens.Create(1, "", "")
+		a := s.CreateFromToken(tok.Value, 1, "c", "")
+		assert.Equal(t, tok.Value, a.Token)
+		for range 3 { // used every 7 hours: the session itself would live 24 hours
+			c.Add(7 * time.Hour)
+			_, ok := s.Get(a.ID)
+			require.True(t, ok)
+		}
+		s.Tokens.Revoke(tok.Value)
+		_, ok := s.Get(a.ID)
+		assert.False(t, ok, "the token is gone, so is the session")
+		assert.Zero(t, s.Len())
+	})
+	t.Run("its use is the token's", func(t *testing.T) {
+		s, c := newStore()
+		tok := s.Tokens.Create(1, wire.TokenRefreshable, "")
+		a := s.CreateFromToken(tok.Value, 1, "c", "")
+		c.Add(7 * time.Hour)
+		_, ok := s.ResetPhonePassword(a.ID)
+		require.True(t, ok)
+		got, ok := s.Tokens.Get(tok.Value)
+		require.True(t, ok)
+		assert.Equal(t, c.Now(), got.LastUsed, "a call of the session used the token")
+	})
+	t.Run("the session's own limits stand", func(t *testing.T) {
+		s, c := newStore()
+		tok := s.Tokens.Create(1, wire.TokenLongLogin, "")
+		a := s.CreateFromToken(tok.Value, 1, "c", "")
+		c.Add(DefaultIdleTimeout)
+		_, ok := s.Get(a.ID)
+		assert.False(t, ok)
+		assert.True(t, s.Tokens.Alive(tok.Value), "the token outlives the session")
+	})
+	t.Run("no token store", func(t *testing.T) {
+		s, _ := newStore()
+		s.Tokens = nil
+		a := s.CreateFromToken("some-token", 1, "c", "")
+		_, ok := s.Get(a.ID)
+		assert.False(t, ok, "a token nobody can vouch for is dead")
+		b := s.Create(1, "c", "")
+		_, ok = s.Get(b.ID)
+		assert.True(t, ok, "sessions without tokens do not need the store")
+	})
+}
+
+func TestDeleteByToken(t *testing.T) {
+	s, _ := newStore()
+	tok := s.Tokens.Create(1, "", "")
+	a := s.CreateFromToken(tok.Value, 1, "c", "")
+	b := s.CreateFromToken(tok.Value, 1, "c", "tab1")
+	other := s.Create(1, "c", "")
+	assert.Equal(t, 2, s.DeleteByToken(tok.Value))
+	for _, id := range []string{a.ID, b.ID} {
+		_, ok := s.Get(id)
+		assert.False(t, ok)
+	}
+	_, ok := s.Get(other.ID)
+	assert.True(t, ok)
+	assert.Zero(t, s.DeleteByToken(""), "sessions without a token are not one token's")
+	assert.Equal(t, 1, s.Len())
+}
+
+func TestSweepDeadTokens(t *testing.T) {
+	s, c := newStore()
+	tok := s.Tokens.Create(1, wire.TokenRefreshable, "")
+	a := s.CreateFromToken(tok.Value, 1, "c", "")
+	c.Add(time.Hour)
+	assert.Zero(t, s.Sweep())
+	got, _ := s.Tokens.Get(tok.Value)
+	assert.NotEqual(t, c.Now(), got.LastUsed, "sweeping is no use")
+	s.Tokens.Revoke(tok.Value)
+	assert.Equal(t, 1, s.Sweep())
+	_, ok := s.Get(a.ID)
+	assert.False(t, ok)
+}
+
+// TestOnEnd: every way a session ends is reported once.
+func TestOnEnd(t *testing.T) {
+	s, c := newStore()
+	var mu sync.Mutex
+	var ended []string
+	s.OnEnd = func(ss Session) {
+		mu.Lock()
+		defer mu.Unlock()
+		ended = append(ended, ss.SubID)
+	}
+	deleted := s.Create(1, "c", "deleted")
+	s.Delete(deleted.ID)
+	s.Delete(deleted.ID)
+
+	tok := s.Tokens.Create(1, "", "")
+	s.CreateFromToken(tok.Value, 1, "c", "revoked")
+	s.DeleteByToken(tok.Value)
+
+	idle := s.Create(1, "c", "idle")
+	s.Create(1, "c", "swept")
+	c.Add(DefaultIdleTimeout)
+	s.Get(idle.ID)
+	s.Sweep()
+
+	tok = s.Tokens.Create(1, "", "")
+	died := s.CreateFromToken(tok.Value, 1, "c", "token died")
+	s.Tokens.Revoke(tok.Value)
+	s.Get(died.ID)
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"deleted", "revoked", "idle", "swept", "token died"}, ended)
 }

@@ -6,7 +6,8 @@ declare namespace IPCortex.PBX {
   /** The stable reasons a call fails, as the `code` of the rejected Error. */
   type AuthErrorCode =
     | 'auth_failed' | 'login_required' | 'forbidden' | 'network'
-    | 'timeout' | 'server' | 'bad_option' | 'internal';
+    | 'timeout' | 'server' | 'bad_option' | 'internal'
+    | 'popup_closed' | 'popup_blocked';
 
   /** Every rejection and every thrown error: an Error (a TypeError for an
    * argument of the wrong type) with a stable code. */
@@ -23,13 +24,25 @@ declare namespace IPCortex.PBX {
     /** Both, or neither. */
     username?: string;
     password?: string;
+    /** With username and password: make no token. */
     notoken?: boolean;
+    /** Never show the login overlay; tokens are neither kept nor reused
+     * automatically (use tokenCB and tokens). */
     nodom?: boolean;
     /** Qualify this and every later call; see getSubID(). */
     subid?: string;
+    /** The token's class: none (24 hours), refreshable (alive while used
+     * daily), longLogin (weekly). */
     application?: '' | 'refreshable' | 'longLogin' | null;
+    /** Tokens to try when there is no login (ignored with username and
+     * password, or checkonly). */
     tokens?: string[];
+    /** The same as tokens, as the vendor's own app passes it. */
+    token?: string[];
+    /** Bind the token to this application origin instead of the page's. */
     origin?: string;
+    /** Told the live tokens, with their expiry in ms since the epoch,
+     * whenever they change. */
     tokenCB?: (tokens: { [token: string]: number }) => void;
   }
 
@@ -52,6 +65,7 @@ declare namespace IPCortex.PBX {
 
     /** Resolves with no value: read the properties afterwards. */
     login(options?: LoginOptions | null, callback?: AuthCallback): Promise<void>;
+    /** login(callback) alone checks the current login (no overlay). */
     login(callback: AuthCallback, options?: LoginOptions | null): Promise<void>;
     login(username: string, password: string, insecure?: boolean, callback?: AuthCallback): Promise<void>;
 

@@ -1,7 +1,14 @@
 // Package site serves what browsers load from the local PBX server besides the
 // REST contract: the loader api.js (also under the vendor's wrapper names),
-// the Go runtime glue wasm_exec.js, the module pbxauth.wasm and the demo page
-// at "/".
+// the Go runtime glue wasm_exec.js, the module pbxauth.wasm, the login overlay
+// page (login.html with its login.js and login.css, which the module frames
+// over the page that logs in) and the demo page at "/".
+//
+// The overlay page is where users type their password, so it carries a
+// strict Content-Security-Policy: nothing but its own files, no form
+// targets, and frame-ancestors limited to the server's own pages and the
+// trusted origins, so that no other site can frame it and trick users into
+// typing into it.
 //
 // Every asset is sent in the smallest encoding the client accepts (brotli,
 // gzip or none), with a strong ETag per encoding and "Cache-Control:
@@ -35,6 +42,19 @@ var (
 	demoPage []byte
 	//go:embed api.d.ts
 	typeDefs []byte
+	//go:embed login.html
+	loginPage []byte
+	//go:embed login.js
+	loginScript []byte
+	//go:embed login.css
+	loginStyle []byte
+)
+
+// Paths of the login overlay page and its files.
+const (
+	LoginPagePath   = "/api/login.html"
+	LoginScriptPath = "/api/login.js"
+	LoginStylePath  = "/api/login.css"
 )
 
 // The build outputs that New reads from dist.
@@ -48,6 +68,7 @@ const (
 	typeHTML = "text/html; charset=utf-8"
 	typeWasm = "application/wasm"
 	typeText = "text/plain; charset=utf-8"
+	typeCSS  = "text/css; charset=utf-8"
 )
 
 // Encoding is a content coding the site serves, with the suffix of the
@@ -93,19 +114,25 @@ type Site struct {
 }
 
 // Handler returns the Site built from the web/site/dist embedded at compile
-// time. Call it once: it compresses the small assets.
-func Handler() *Site {
+// time; see New for frameAncestors. Call it once: it compresses the small
+// assets.
+func Handler(frameAncestors []string) *Site {
 	dist, err := fs.Sub(embedded, "dist")
 	if err != nil {
 		panic(err) // "dist" is a valid name, so this cannot happen
 	}
-	return New(dist)
+	return New(dist, frameAncestors)
 }
 
 // New returns the Site serving the build outputs in dist, a folder laid out
 // as `make build` leaves web/site/dist. Outputs dist lacks answer 503 and are
 // reported by Missing, so the demo page still works on a fresh clone.
-func New(dist fs.FS) *Site {
+//
+// frameAncestors are the origins whose pages may frame the login overlay
+// besides the server's own: the server's trusted origins, as
+// pbx.ParseOrigins returns them ("scheme://host[:port]", ":*" for any
+// port, which is also CSP's syntax).
+func New(dist fs.FS, frameAncestors []string) *Site {
 	s := &Site{mux: http.NewServeMux()}
 	api := newAsset(typeJS, loader, compressAll(loader))
 	for _, p := range []string{"/api/api.js", "/api/wrapper.whtm", "/api/wrapper_kphone.whtm"} {
@@ -113,6 +140,9 @@ func New(dist fs.FS) *Site {
 	}
 	s.mux.Handle("GET /api/api.d.ts", newAsset(typeText, typeDefs, compressAll(typeDefs)))
 	s.mux.Handle("GET /{$}", newAsset(typeHTML, demoPage, compressAll(demoPage)))
+	s.mux.Handle("GET "+LoginPagePath, overlayHeaders(LoginCSP(frameAncestors), newAsset(typeHTML, loginPage, compressAll(loginPage))))
+	s.mux.Handle("GET "+LoginScriptPath, newAsset(typeJS, loginScript, compressAll(loginScript)))
+	s.mux.Handle("GET "+LoginStylePath, newAsset(typeCSS, loginStyle, compressAll(loginStyle)))
 
 	var missing []string
 	for _, f := range []struct {
@@ -141,6 +171,41 @@ func New(dist fs.FS) *Site {
 			strings.Join(missing, " and "))
 	}
 	return s
+}
+
+// LoginCSP is the Content-Security-Policy of the login overlay page: its own
+// script, style and REST calls and nothing else, no form submission or
+// <base>, and framing only by the server's own pages and frameAncestors.
+// Entries with an IPv6 address are left out: CSP's host syntax has none, and
+// browsers would ignore them with a console error.
+func LoginCSP(frameAncestors []string) string {
+	ancestors := []string{"'self'"}
+	for _, o := range frameAncestors {
+		if strings.Contains(o, "[") || !cspSource(o) {
+			continue
+		}
+		ancestors = append(ancestors, o)
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+		"form-action 'none'; base-uri 'none'; frame-ancestors " + strings.Join(ancestors, " ")
+}
+
+// cspSource reports whether o can go into a source list as it is: no
+// spaces, semicolons or commas, which would end the source or the directive.
+func cspSource(o string) bool {
+	return o != "" && !strings.ContainsAny(o, " \t\r\n;,'\"")
+}
+
+// overlayHeaders adds to the login page's replies the headers that keep it
+// from being framed by other sites (csp) and from telling the next page where
+// the user came from.
+func overlayHeaders(csp string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Missing returns an error naming the build outputs that the Site lacks, for

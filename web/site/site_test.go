@@ -3,15 +3,18 @@ package site
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/stretchr/testify/assert"
@@ -36,8 +39,8 @@ func built() fstest.MapFS {
 	return dist
 }
 
-// builtSite is New(built()), made once: compressing at startup is slow under -race.
-var builtSite = sync.OnceValue(func() *Site { return New(built()) })
+// builtSite is New(built(), nil), made once: compressing at startup is slow under -race.
+var builtSite = sync.OnceValue(func() *Site { return New(built(), nil) })
 
 func get(t *testing.T, s *Site, method, path string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
@@ -84,6 +87,9 @@ func TestAssets(t *testing.T) {
 		{"/api/pbxauth.wasm", "application/wasm", testModule},
 		{"/", "text/html; charset=utf-8", demoPage},
 		{"/api/api.d.ts", "text/plain; charset=utf-8", typeDefs},
+		{"/api/login.html", "text/html; charset=utf-8", loginPage},
+		{"/api/login.js", "text/javascript; charset=utf-8", loginScript},
+		{"/api/login.css", "text/css; charset=utf-8", loginStyle},
 	}
 	for _, tt := range tests {
 		for _, enc := range []string{"", "gzip", "br"} {
@@ -152,13 +158,13 @@ func TestNegotiation(t *testing.T) {
 func TestPrecompressedCopies(t *testing.T) {
 	dist := built()
 	delete(dist, moduleFile+".br")
-	s := New(dist)
+	s := New(dist, nil)
 	w := get(t, s, http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "br, gzip")
 	assert.Equal(t, "gzip", w.Header().Get("Content-Encoding"), "a missing copy is not offered")
 	assert.Equal(t, testModule, decode(t, w))
 
 	dist[moduleFile+".gz"] = &fstest.MapFile{Data: append(testModule, 0)}
-	w = get(t, New(dist), http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "gzip")
+	w = get(t, New(dist, nil), http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "gzip")
 	assert.Empty(t, w.Header().Get("Content-Encoding"), "a copy no smaller than the original is not offered")
 }
 
@@ -212,7 +218,7 @@ func TestHead(t *testing.T) {
 
 func TestNotBuilt(t *testing.T) {
 	dist := fstest.MapFS{"README.md": {Data: []byte("# make build fills this folder\n")}}
-	s := New(dist)
+	s := New(dist, nil)
 	err := s.Missing()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pbxauth.wasm")
@@ -231,7 +237,7 @@ func TestNotBuilt(t *testing.T) {
 
 	only := built()
 	delete(only, runtimeFile)
-	err = New(only).Missing()
+	err = New(only, nil).Missing()
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "pbxauth.wasm")
 }
@@ -276,7 +282,7 @@ func TestDemoPage(t *testing.T) {
 
 // TestHandler checks the embedded dist, whether or not make build ran.
 func TestHandler(t *testing.T) {
-	s := Handler()
+	s := Handler(nil)
 	assert.Equal(t, http.StatusOK, get(t, s, http.MethodGet, "/api/api.js").Code)
 	status := get(t, s, http.MethodGet, "/api/pbxauth.wasm").Code
 	if s.Missing() == nil {
@@ -284,4 +290,110 @@ func TestHandler(t *testing.T) {
 	} else {
 		assert.Equal(t, http.StatusServiceUnavailable, status)
 	}
+}
+
+// trusted is a -origins list as pbx.ParseOrigins returns it.
+var trusted = []string{"https://app.example", "http://localhost:*", "https://localhost:*", "http://[::1]:*"}
+
+func TestLoginCSP(t *testing.T) {
+	assert.Equal(t, "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "+
+		"form-action 'none'; base-uri 'none'; frame-ancestors 'self' https://app.example http://localhost:* https://localhost:*",
+		LoginCSP(trusted), "IPv6 entries are left out: CSP has no syntax for them")
+	assert.True(t, strings.HasSuffix(LoginCSP(nil), "frame-ancestors 'self'"), "without trusted origins only the server's own pages")
+	assert.True(t, strings.HasSuffix(LoginCSP([]string{"https://a.example;script-src *", "https://b.example"}), "frame-ancestors 'self' https://b.example"),
+		"an entry that would break out of the directive is left out")
+}
+
+// TestLoginPageHeaders: the overlay page may be framed only by the server's
+// own pages and the trusted origins, and keeps its CSP on every reply.
+func TestLoginPageHeaders(t *testing.T) {
+	s := New(built(), trusted)
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		for _, enc := range []string{"", "br"} {
+			t.Run(method+" "+enc, func(t *testing.T) {
+				w := get(t, s, method, LoginPagePath, "Accept-Encoding", enc)
+				require.Equal(t, http.StatusOK, w.Code)
+				h := w.Header()
+				assert.Equal(t, LoginCSP(trusted), h.Get("Content-Security-Policy"))
+				assert.Contains(t, h.Get("Content-Security-Policy"), "frame-ancestors 'self' https://app.example http://localhost:*")
+				assert.Equal(t, "no-referrer", h.Get("Referrer-Policy"))
+				assert.Equal(t, "nosniff", h.Get("X-Content-Type-Options"))
+				assert.Equal(t, "no-cache", h.Get("Cache-Control"))
+				assert.Empty(t, h.Get("Access-Control-Allow-Origin"), "the site adds none; the server adds * to public files")
+
+				etag := h.Get("ETag")
+				w = get(t, s, method, LoginPagePath, "Accept-Encoding", enc, "If-None-Match", etag)
+				assert.Equal(t, http.StatusNotModified, w.Code)
+				assert.Equal(t, LoginCSP(trusted), w.Header().Get("Content-Security-Policy"), "a revalidated page keeps its policy")
+			})
+		}
+	}
+	for _, path := range []string{LoginScriptPath, LoginStylePath} {
+		w := get(t, s, http.MethodGet, path)
+		require.Equal(t, http.StatusOK, w.Code)
+		assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
+	}
+}
+
+// TestLoginPage checks the overlay page's markup: what users and assistive
+// technology need, what the module and the e2e tests find it by, and nothing
+// its CSP would block.
+func TestLoginPage(t *testing.T) {
+	page := string(loginPage)
+	assert.Contains(t, page, "<h1")
+	assert.Contains(t, page, "Log in to the phone system</h1>")
+	for _, want := range []string{
+		`<label for="username">`, `<label for="password">`,
+		`id="username"`, `id="password"`,
+		`autocomplete="username"`, `autocomplete="current-password"`, `type="password"`,
+		`autofocus`, `aria-label="Close"`, `type="submit"`, `role="alert"`,
+		`<meta name="viewport" content="width=device-width, initial-scale=1">`,
+		`<html lang="en">`,
+		`<link rel="stylesheet" href="login.css">`, `<script src="login.js" defer></script>`,
+	} {
+		assert.Contains(t, page, want)
+	}
+	assert.Equal(t, 1, strings.Count(page, "<script"), "no inline script: script-src 'self'")
+	assert.NotContains(t, page, "<style", "no inline style: style-src 'self'")
+	assert.NotRegexp(t, `\sstyle=`, page)
+	assert.NotRegexp(t, `\son[a-z]+=`, page, "no inline event handlers")
+	assert.NotRegexp(t, `(src|href|action)="(https?:)?//`, page, "self-contained")
+	assert.NotContains(t, page, "action=", "the script submits; form-action is 'none'")
+	assert.NotRegexp(t, `url\(|@import|https?:`, string(loginStyle), "no external resources")
+	assert.Contains(t, string(loginStyle), ":focus-visible", "keyboard focus is visible")
+}
+
+// TestLoginScript checks the overlay script for what must never change:
+// messages only to the parent's exact origin, the password never logged, the
+// deadline, and no cookies.
+func TestLoginScript(t *testing.T) {
+	js := string(loginScript)
+	assert.NotContains(t, js, "console.", "nothing is logged, least of all the password")
+	assert.NotRegexp(t, `postMessage\([^)]*'\*'`, js, "never to any origin")
+	assert.Contains(t, js, "window.parent.postMessage(msg, parentOrigin)")
+	assert.Contains(t, js, "ev.source !== window.parent || ev.origin !== parentOrigin")
+	assert.Contains(t, js, "credentials: 'omit'")
+	assert.Contains(t, js, "DEADLINE_MS = 20000")
+	assert.Contains(t, js, "MAX_FAILURES = 3")
+	assert.NotContains(t, js, "innerHTML", "text goes in with textContent")
+	for _, m := range regexp.MustCompile(`post\(\{[^}]*\}`).FindAllString(js, -1) {
+		assert.NotRegexp(t, `\b(pass|p|body|init)\b`, m, "a message to the parent carries nothing of the password: %s", m)
+	}
+}
+
+// TestLoginScriptBehaviour runs login.js in Node against a fake DOM
+// (testdata/login_test.js): the overlay protocol, the request it sends, wrong
+// passwords, errors, the deadline and closing. The browser tests (web/e2e)
+// run it for real; this catches a broken script without a browser. Timers in
+// it are fake; the deadline here only stops a hung Node.
+func TestLoginScriptBehaviour(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed; web/e2e tests the overlay script in Chromium")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, node, "testdata/login_test.js", "login.js").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "ok\n", string(out))
 }

@@ -79,6 +79,21 @@ func (d *Directory) ByKey(k string) (*User, bool) {
 	return u, ok
 }
 
+// ByLogin returns the user with this login name.
+func (d *Directory) ByLogin(login string) (*User, bool) {
+	u, ok := d.byLogin[login]
+	return u, ok
+}
+
+// MaxID returns the largest user id of the directory, 0 when it is empty.
+func (d *Directory) MaxID() int64 {
+	var m int64
+	for id := range d.byID {
+		m = max(m, id)
+	}
+	return m
+}
+
 // ByID returns the user with this id.
 func (d *Directory) ByID(id int64) (*User, bool) {
 	u, ok := d.byID[id]

@@ -1,7 +1,9 @@
 // Package users is the local PBX server's user directory: who may log in, with
 // which password or API key, and which companies each user may select. Users
 // come from a JSON file (see Load) or from the built-in demo set (see Demo).
-// Passwords are kept only as bcrypt hashes.
+// Passwords are kept only as bcrypt hashes. Beside the read-only Directory,
+// Externals holds the external users that administrators create while the
+// server runs: single-use guests without a password.
 package users
 
 import "slices"
@@ -27,6 +29,9 @@ type User struct {
 	Keys []string
 	// Companies are the companies the user may select besides Home.
 	Companies []string
+	// External marks an external user (see Externals): it logs in once, with
+	// any password, and may use only chat, AV and file calls.
+	External bool
 
 	hash []byte // bcrypt hash of the password; the password itself is not kept
 }

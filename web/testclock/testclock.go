@@ -1,0 +1,130 @@
+// Package testclock is the clock of the local PBX server's -test-clock flag:
+// a clock that runs with the real one from the real time, and that a test
+// moves forward with POST /test/clock, so that end-to-end tests can watch
+// sessions, login tokens and external users expire without waiting a day.
+//
+// It is for tests only, never for a server anyone relies on: whoever can
+// reach the server can move its clock, and so end every login on it.
+package testclock
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+)
+
+// Path is where the server serves the clock when it runs on one.
+const Path = "/test/clock"
+
+// maxBody bounds a request; {"advance": "..."} is a few dozen bytes.
+const maxBody = 1 << 10
+
+// Clock is the real clock plus an offset that only grows. It is safe for
+// concurrent use; its zero value is the real clock.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+	real   func() time.Time // nil: time.Now; tests replace it
+}
+
+// New returns a clock at the real time.
+func New() *Clock { return &Clock{} }
+
+// Now returns the real time plus every advance so far.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.realNow().Add(c.offset)
+}
+
+// Advance moves the clock forward by d and returns the new time. A clock
+// never goes back: d must not be negative.
+func (c *Clock) Advance(d time.Duration) (time.Time, error) {
+	if d < 0 {
+		return time.Time{}, fmt.Errorf("advance %s: the clock moves forward only; give a positive duration such as \"25h\"", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+	return c.realNow().Add(c.offset), nil
+}
+
+func (c *Clock) realNow() time.Time {
+	if c.real != nil {
+		return c.real()
+	}
+	return time.Now()
+}
+
+// request is the body of POST /test/clock.
+type request struct {
+	// Advance is a Go duration, "25h" or "90m"; "" moves nothing, so that
+	// {} reads the clock.
+	Advance string `json:"advance"`
+}
+
+// reply is the answer: the clock's time after the advance, in milliseconds
+// since the Unix epoch, as JavaScript's Date.
+type reply struct {
+	Now int64 `json:"now"`
+}
+
+// ServeHTTP serves POST /test/clock: {"advance": "25h"} moves the clock and
+// answers {"now": MS}. Failures are the REST contract's "fail" replies.
+func (c *Clock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		writeJSON(w, http.StatusMethodNotAllowed, failure(wire.CodeMethodNotAllowed, "use POST, not "+r.Method))
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, failure(wire.CodeUnsupportedMedia, "send the body as Content-Type: application/json"))
+		return
+	}
+	var req request
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil {
+		if _, more := dec.Token(); !errors.Is(more, io.EOF) {
+			err = errors.New("send one JSON object; there is more after it")
+		}
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `the body must be {"advance": "25h"}: `+err.Error()))
+		return
+	}
+	var d time.Duration
+	if req.Advance != "" {
+		if d, err = time.ParseDuration(req.Advance); err != nil {
+			writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `"advance" must be a Go duration such as "25h" or "90m": `+err.Error()))
+			return
+		}
+	}
+	now, err := c.Advance(d)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, reply{Now: now.UnixMilli()})
+}
+
+func failure(code, message string) *wire.Response {
+	return &wire.Response{Result: wire.ResultFail, Error: &wire.Error{Code: code, Message: message}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // a client that went away is not our fault
+}

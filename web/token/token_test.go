@@ -1,0 +1,205 @@
+package token
+
+import (
+	"context"
+	"encoding/base64"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbxauth/pbxauth/core/wire"
+)
+
+// clock is a fake time source that tests move by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func newStore() (*Store, *clock) {
+	c := &clock{now: start}
+	s := New()
+	s.Now = c.Now
+	return s, c
+}
+
+func TestCreate(t *testing.T) {
+	s, _ := newStore()
+	a := s.Create(101, wire.TokenRefreshable, "https://app.example")
+	b := s.Create(101, "", "")
+	assert.NotEqual(t, a.Value, b.Value)
+	raw, err := base64.RawURLEncoding.DecodeString(a.Value)
+	require.NoError(t, err)
+	assert.Len(t, raw, 32)
+	assert.Equal(t, int64(101), a.UserID)
+	assert.Equal(t, "https://app.example", a.Origin)
+	assert.Equal(t, start, a.Created)
+
+	got, ok := s.Get(a.Value)
+	require.True(t, ok)
+	assert.Equal(t, a, got)
+	_, ok = s.Get("nope")
+	assert.False(t, ok)
+	assert.Equal(t, &wire.Token{Value: a.Value, Expires: start.Add(24 * time.Hour).UnixMilli()}, a.Wire())
+}
+
+func TestValidClass(t *testing.T) {
+	for _, c := range []string{"", "refreshable", "longLogin"} {
+		assert.True(t, ValidClass(c), c)
+	}
+	for _, c := range []string{"longlogin", "Refreshable", "forever", " "} {
+		assert.False(t, ValidClass(c), c)
+	}
+}
+
+// TestExpiry walks each class through uses (Use) and idle time; each step
+// moves the clock and then uses the token, and the last step's use tells
+// whether it lived.
+func TestExpiry(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		name  string
+		class string
+		steps []time.Duration
+		live  bool
+	}{
+		{"default fresh", "", []time.Duration{0}, true},
+		{"default just under a day", "", []time.Duration{day - time.Millisecond}, true},
+		{"default a day", "", []time.Duration{day}, false},
+		{"default dies at a day despite use", "", []time.Duration{12 * time.Hour, 11 * time.Hour, time.Hour}, false},
+		{"refreshable unused for a day", wire.TokenRefreshable, []time.Duration{day}, false},
+		{"refreshable just under a day", wire.TokenRefreshable, []time.Duration{day - time.Millisecond}, true},
+		{"a used refreshable token does not expire", wire.TokenRefreshable,
+			[]time.Duration{23 * time.Hour, 23 * time.Hour, 23 * time.Hour, 23 * time.Hour, 23 * time.Hour}, true},
+		{"refreshable dies a day after its last use", wire.TokenRefreshable, []time.Duration{23 * time.Hour, day}, false},
+		{"longLogin unused for six days", wire.TokenLongLogin, []time.Duration{6 * day}, true},
+		{"longLogin unused for a week", wire.TokenLongLogin, []time.Duration{7 * day}, false},
+		{"a used longLogin token does not expire", wire.TokenLongLogin,
+			[]time.Duration{6 * day, 6 * day, 6 * day, 6 * day}, true},
+		{"longLogin dies a week after its last use", wire.TokenLongLogin, []time.Duration{6 * day, 7 * day}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c := newStore()
+			tok := s.Create(1, tt.class, "")
+			ok := false
+			for _, d := range tt.steps {
+				c.Add(d)
+				_, ok = s.Use(tok.Value)
+			}
+			assert.Equal(t, tt.live, ok)
+			if !tt.live {
+				assert.Zero(t, s.Len(), "a dead token is dropped when looked up")
+			}
+		})
+	}
+}
+
+// TestGetIsNoUse: looking at a token (Get, Alive) does not keep it alive.
+func TestGetIsNoUse(t *testing.T) {
+	s, c := newStore()
+	tok := s.Create(1, wire.TokenRefreshable, "")
+	c.Add(23 * time.Hour)
+	got, ok := s.Get(tok.Value)
+	require.True(t, ok)
+	assert.Equal(t, start, got.LastUsed)
+	assert.True(t, s.Alive(tok.Value))
+	c.Add(time.Hour)
+	assert.False(t, s.Alive(tok.Value))
+}
+
+func TestUseMovesExpiry(t *testing.T) {
+	s, c := newStore()
+	tok := s.Create(1, wire.TokenLongLogin, "")
+	c.Add(time.Hour)
+	used, ok := s.Use(tok.Value)
+	require.True(t, ok)
+	assert.Equal(t, start.Add(time.Hour+LongLoginIdle), used.Expires())
+	assert.Equal(t, start.Add(time.Hour+LongLoginIdle).UnixMilli(), used.Wire().Expires)
+
+	fixed := s.Create(1, "", "")
+	c.Add(time.Hour)
+	used, _ = s.Use(fixed.Value)
+	assert.Equal(t, start.Add(time.Hour+FixedLife), used.Expires(), "the default class counts from its creation")
+}
+
+func TestRevoke(t *testing.T) {
+	s, c := newStore()
+	tok := s.Create(1, "", "")
+	assert.True(t, s.Revoke(tok.Value))
+	assert.False(t, s.Alive(tok.Value))
+	assert.False(t, s.Revoke(tok.Value), "twice is fine")
+	assert.False(t, s.Revoke("nope"))
+
+	dead := s.Create(1, "", "")
+	c.Add(FixedLife)
+	assert.False(t, s.Revoke(dead.Value), "a dead token was not alive")
+	assert.Zero(t, s.Len())
+}
+
+func TestSweep(t *testing.T) {
+	s, c := newStore()
+	s.Create(1, "", "")
+	s.Create(2, wire.TokenRefreshable, "")
+	week := s.Create(3, wire.TokenLongLogin, "")
+	c.Add(FixedLife)
+	assert.Equal(t, 2, s.Sweep())
+	assert.Equal(t, 1, s.Len())
+	assert.True(t, s.Alive(week.Value))
+}
+
+func TestSweepEvery(t *testing.T) {
+	s, c := newStore()
+	s.Create(1, "", "")
+	c.Add(FixedLife)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.SweepEvery(ctx, time.Millisecond)
+		close(done)
+	}()
+	assert.Eventually(t, func() bool { return s.Len() == 0 }, 5*time.Second, time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("SweepEvery did not stop when its context ended")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s, c := newStore()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			tok := s.Create(int64(i), wire.TokenRefreshable, "")
+			for range 100 {
+				s.Use(tok.Value)
+				s.Get(tok.Value)
+				c.Add(time.Second)
+				s.Sweep()
+			}
+			s.Revoke(tok.Value)
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, s.Len())
+}
