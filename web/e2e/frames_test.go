@@ -47,10 +47,38 @@ func (tb *tab) loginFrames() []cdp.FrameID {
 }
 
 // frameWorld is a place to run script in a login frame: an isolated world,
-// which shares the frame's DOM but none of its script.
+// which shares the frame's DOM but none of its script, for a frame of the
+// page's own process (same site); the frame's own target for a cross-site
+// frame, which Chromium runs in a process of its own.
 type frameWorld struct {
-	tb *tab
-	id runtime.ExecutionContextID
+	tb  *tab
+	ctx context.Context
+	id  runtime.ExecutionContextID // 0: ctx is the frame's own target
+}
+
+func (w frameWorld) evalOpts() []chromedp.EvaluateOption {
+	if w.id == 0 {
+		return nil
+	}
+	return []chromedp.EvaluateOption{func(p *runtime.EvaluateParams) { p.ContextID = w.id }}
+}
+
+// crossSiteLoginFrames returns contexts on the login frames that run as
+// targets of their own.
+func (tb *tab) crossSiteLoginFrames() []context.Context {
+	infos, err := chromedp.Targets(tb.ctx)
+	if err != nil {
+		return nil
+	}
+	var out []context.Context
+	for _, in := range infos {
+		if in.Type == "iframe" && strings.HasPrefix(in.URL, env.pbx+"/api/login.html") {
+			ctx, cancel := chromedp.NewContext(tb.ctx, chromedp.WithTargetID(in.TargetID))
+			tb.t.Cleanup(cancel)
+			out = append(out, ctx)
+		}
+	}
+	return out
 }
 
 // overlay waits for the n-th login frame (counted from 1) to show its form,
@@ -59,13 +87,19 @@ func (tb *tab) overlay(n int) frameWorld {
 	tb.t.Helper()
 	deadline := time.Now().Add(waitDeadline)
 	for {
+		const ready = "!!document.querySelector('input[autocomplete=current-password]')"
 		if frames := tb.loginFrames(); len(frames) >= n {
 			res, err := chromedp.Call(tb.ctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: frames[n-1], WorldName: "e2e"})
 			if err == nil {
-				w := frameWorld{tb: tb, id: res.ExecutionContextID}
-				if w.try("!!document.querySelector('input[autocomplete=current-password]')") {
+				w := frameWorld{tb: tb, ctx: tb.ctx, id: res.ExecutionContextID}
+				if w.try(ready) {
 					return w
 				}
+			}
+		}
+		if frames := tb.crossSiteLoginFrames(); len(frames) >= n {
+			if w := (frameWorld{tb: tb, ctx: frames[n-1]}); w.try(ready) {
+				return w
 			}
 		}
 		if time.Now().After(deadline) {
@@ -76,14 +110,14 @@ func (tb *tab) overlay(n int) frameWorld {
 }
 
 func (w frameWorld) try(js string) bool {
-	v, err := chromedp.Run(w.tb.ctx, chromedp.Evaluate[bool](js, func(p *runtime.EvaluateParams) { p.ContextID = w.id }))
+	v, err := chromedp.Run(w.ctx, chromedp.Evaluate[bool](js, w.evalOpts()...))
 	return err == nil && v
 }
 
 // eval runs js in the login frame.
 func frameEval[T any](w frameWorld, js string) T {
 	w.tb.t.Helper()
-	v, err := chromedp.Run(w.tb.ctx, chromedp.Evaluate[T](js, func(p *runtime.EvaluateParams) { p.ContextID = w.id }))
+	v, err := chromedp.Run(w.ctx, chromedp.Evaluate[T](js, w.evalOpts()...))
 	if err != nil {
 		w.tb.fatalf("evaluating %s in the login frame: %v", clipText(js, 200), err)
 	}

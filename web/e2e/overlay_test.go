@@ -222,4 +222,21 @@ IPCortex.PBX.Auth.login().then(function () { window.result = 'id ' + IPCortex.PB
 	if got := evalIn[string](tb, "window.result"); got != "id 103" {
 		tb.fatalf("login() under a strict CSP: want id 103, got %q", got)
 	}
+	tb.noSecretsLeaked("carolpass")
+}
+
+// TestOverlayFromAnotherSite: the usual case, a page on another site than
+// the PBX (localhost against 127.0.0.1), whose overlay is a cross-site frame
+// that gets no cookies at all.
+func TestOverlayFromAnotherSite(t *testing.T) {
+	tb := newSession(t, testDeadline)
+	tb.navigate(strings.Replace(overlayPage("overlay-cross-site", ""), "127.0.0.1", "localhost", 1))
+	tb.overlay(1).typeLogin("bob", "builder")
+	if o := tb.result("login"); o.State != "resolved" || !idIs(o.Props, 102) {
+		tb.fatalf("login() through the overlay from another site: want bob (102), got %s", o)
+	}
+	if o := tb.checkonly(); o.State != "resolved" || !idIs(o.Props, 102) {
+		tb.errorf("the next call from another site: want still bob, got %s", o)
+	}
+	tb.noSecretsLeaked("builder")
 }

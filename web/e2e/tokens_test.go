@@ -75,6 +75,7 @@ func TestTokenClasses(t *testing.T) {
 		stillIn(tb, "used after 6 days")
 		advanceClock(tb, 8*day)
 		out(tb, "after 8 days unused")
+		tb.noSecretsLeaked("builder")
 	})
 }
 
@@ -201,4 +202,5 @@ func TestExternalUser(t *testing.T) {
 	}
 	o = tb.call(fmt.Sprintf("return IPCortex.PBX.Auth.login({username: %q, password: 'dummy'})", login), false)
 	wantErrCode(tb, "an external user logging in a second time", o, "rejected", "auth_failed")
+	tb.noSecretsLeaked("dummy")
 }
