@@ -2,7 +2,8 @@
 # make test  - installs what the tests need, then runs every test
 # make build - the browser module and what the server embeds
 # make size  - the module's raw, gzip and brotli bytes against a minimal syscall/js program
-# make bench - the wire codec against encoding/json, page load to ready against a minimal Go wasm, and the size ratio
+# make bench - the wire codec against encoding/json, page load to ready against a minimal Go wasm, the size ratio,
+#              and the live feed: memory per held feed and logout to the last of N feeds told
 SHELL := /bin/bash
 GO ?= go
 TOOLS := $(CURDIR)/.tools/bin
@@ -75,3 +76,8 @@ bench: size
 	  function median(s,  a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 } \
 	  END { if (v["module"] == "" || v["floor"] == "") { print "page load to ready: no ms/load for module and floor in out/load.txt"; exit 1 } \
 	    m = median(v["module"]); f = median(v["floor"]); printf "page load to ready: module %.1f ms, floor %.1f ms, ratio %.2f\n", m, f, m / f }' out/load.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkFeed -benchtime 1x ./web/feed/ | tee out/feed.txt
+	@awk '/^BenchmarkFeedLogout\// { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); kb = ""; ms = ""; \
+	    for (i = 4; i <= NF; i++) { if ($$i == "KB/conn") kb = $$(i - 1); if ($$i == "ms/last-told") ms = $$(i - 1) } \
+	    printf "live feed, %s: the last feed told %s ms after the logout; %s KB per held feed (server and client ends, one process)\n", p[2], ms, kb; n++ } \
+	  END { if (!n) { print "live feed: no BenchmarkFeedLogout lines in out/feed.txt"; exit 1 } }' out/feed.txt

@@ -8,6 +8,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/feed"
 )
 
 // TypeError reports an argument of the wrong JavaScript type; pages see a
@@ -26,7 +27,11 @@ func JSError(err error) safejs.Value {
 	ctor, code := "Error", string(auth.CodeOf(err))
 	var te *TypeError
 	var ie *internalError
+	var fe *feed.Error
+	errno := 0
 	switch {
+	case errors.As(err, &fe):
+		errno, code = fe.Errno, feedCode(fe.Errno)
 	case errors.As(err, &te):
 		ctor, code = "TypeError", string(auth.CodeBadOption)
 	case errors.As(err, &ie):
@@ -39,5 +44,22 @@ func JSError(err error) safejs.Value {
 		return safejs.Undefined()
 	}
 	_ = e.Set("code", code)
+	if errno != 0 {
+		_ = e.Set("errno", errno)
+	}
 	return e
+}
+
+// feedCode is the code of a feed's errno: the stable codes pages already
+// handle, beside the vendor's number in errno.
+func feedCode(errno int) string {
+	switch errno {
+	case feed.ErrLoggedOut, feed.ErrNotReady:
+		return string(auth.CodeLoginRequired)
+	case feed.ErrOpen, feed.ErrRunning:
+		return string(auth.CodeNetwork)
+	case feed.ErrVersion:
+		return string(auth.CodeServer)
+	}
+	return string(auth.CodeInternal)
 }

@@ -116,6 +116,17 @@ func Export(c *auth.Client) (safejs.Value, error) {
 			return obj, err
 		}
 	}
+	for name, fn := range feedMethods(c) {
+		if err := setFunc(obj, name, func(this safejs.Value, args []safejs.Value) any {
+			v, err := guard(func() (any, error) { return fn(this, args), nil })
+			if err != nil {
+				return JSError(err)
+			}
+			return v
+		}); err != nil {
+			return obj, err
+		}
+	}
 	return obj, nil
 }
 

@@ -84,6 +84,19 @@ func Random(b []byte) error {
 	return err
 }
 
+// Jitter draws from Math.random, for the feed's reconnection jitter.
+func Jitter() float64 {
+	v, err := mustGet(global, "Math").Call("random")
+	if err != nil {
+		return 0.5
+	}
+	f, err := v.Float()
+	if err != nil || f < 0 || f >= 1 {
+		return 0.5
+	}
+	return f
+}
+
 // ConsoleWarn writes msg with console.warn.
 func ConsoleWarn(msg string) { logConsole("warn", msg) }
 

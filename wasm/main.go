@@ -38,6 +38,8 @@ func main() {
 		Session:   session,
 		Tokens:    tokens,
 		Prompt:    jsbridge.Overlay{},
+		Dialer:    jsbridge.WebSockets{},
+		Jitter:    jsbridge.Jitter,
 		Random:    jsbridge.Random,
 		OnChange:  jsbridge.Properties{Target: target}.Set,
 		Warn:      jsbridge.ConsoleWarn,

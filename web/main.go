@@ -1,10 +1,12 @@
 // Command web is the local PBX server: it serves the browser module, its login
 // overlay and the demo page, speaks the REST auth contract of web/PROTOCOL.md
 // against a set of users, and trusts cross-origin pages only from the origins
-// it is given.
+// it is given, and serves the live feed, a WebSocket at /rest/feed that tells
+// a client at once that its session has ended.
 //
 //	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST] [-hosts LIST]
-//	             [-token-classes LIST] [-test-clock]
+//	             [-token-classes LIST] [-test-clock] [-server-version V]
+//	             [-state FILE]
 //
 // -token-classes gives the login tokens of some origins a longer life when
 // the login asks for none, as "https://app.example=longLogin,
@@ -15,7 +17,27 @@
 // tokens and external users then run on a clock that starts at the real time
 // and that anyone who can reach the server moves forward with POST
 // /test/clock {"advance":"25h"} (the reply is {"now": MS}), so that browser
-// tests can see logins expire. Without it that path is 404.
+// tests can see logins expire. Without it that path is 404. The live feeds
+// of logins that expire so are closed within a second, as on the real clock.
+//
+// -server-version sets the version the feed announces to its clients
+// (default: the build's), so that tests can show a client a server that has
+// been replaced.
+//
+// -state FILE keeps the logins across a restart, as a real PBX does: a
+// graceful stop writes the sessions, login tokens and external users (and
+// the -test-clock offset) to FILE, as JSON, through a temporary file of mode
+// 0600 in the same directory renamed over FILE; the next start reads FILE
+// back if it exists, dropping what has ended by then, and removes it (a
+// crash keeps nothing, but cannot bring back a login that ended after the
+// start). A restarted server so still accepts the session ids and tokens it
+// gave out, and the live feeds its stop closed with 1012 reconnect to the
+// same logins. A FILE that exists but is not a valid state file, and a
+// directory where FILE cannot be written, stop the server at start (exit 1)
+// rather than let it start empty or lose its state at the stop. FILE holds
+// session ids and tokens, with which anyone who reads it can act as their
+// users: keep it private. Without -state nothing is kept. web/PROTOCOL.md
+// describes the file.
 //
 // It answers only requests sent to its -addr address, to localhost, 127.x.y.z
 // and [::1] (any port), and to the host names given with -hosts, such as the
@@ -25,7 +47,8 @@
 //
 // Once it accepts connections it prints one line, "listening on
 // http://HOST:PORT", on stdout; requests are logged on stderr. Ctrl-C or
-// SIGTERM stop it gracefully.
+// SIGTERM stop it gracefully: every live feed is closed with 1012 (Service
+// Restart), and clients reconnect; then, with -state, the state is written.
 package main
 
 import (
@@ -34,6 +57,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -43,6 +67,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/testclock"
@@ -50,8 +75,9 @@ import (
 )
 
 // Server timeouts: bodies are at most 64 KiB, so slow clients are cut off
-// early. A WebSocket handler must clear the connection's deadlines (with
-// http.ResponseController) before it upgrades.
+// early. The live feed clears the connection's deadlines (with
+// http.ResponseController) before it upgrades, and gives each message it
+// sends a deadline of its own.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
@@ -79,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	origins := fs.String("origins", "", "trust pages from these comma-separated `ORIGINS`, scheme://host[:port], :* for any port\n(default: http and https on localhost, 127.0.0.1 and [::1], any port)")
 	hosts := fs.String("hosts", "", "also answer requests for these comma-separated `HOSTS`, name or name:port (no port: any port),\nsuch as the name a proxy forwards (always answered: the -addr address, and\nlocalhost, 127.x.y.z and [::1] on any port)")
 	tokenClasses := fs.String("token-classes", "", "give the login tokens of these origins a class when the login names no application:\ncomma-separated `LIST` of ORIGIN=CLASS, ORIGIN as for -origins, CLASS refreshable (alive while used daily)\nor longLogin (alive while used weekly); e.g. https://app.example=longLogin,http://localhost:*=refreshable\n(default: every token lives 24 hours)")
+	serverVersion := fs.String("server-version", "", "announce `VERSION` to the live feed's clients (default: the build's, "+feed.BuildVersion()+");\ntests use it to show clients a replaced server")
+	stateFile := fs.String("state", "", "keep sessions, login tokens and external users across restarts in `FILE` (JSON): read (and removed) at start if it\nexists (a corrupt one stops the start), written at a graceful stop with mode 0600; it holds session ids\nand tokens, with which whoever reads it can act as their users: keep it private (default: nothing is kept)")
 	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -92,6 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	cfg := pbx.Config{Logger: logger, Origins: pbx.DefaultOrigins()}
+	cfg.Feed.Version = *serverVersion
 	if *origins != "" {
 		list, err := pbx.ParseOrigins(*origins)
 		if err != nil {
@@ -141,13 +170,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// that :0 picked).
 	cfg.Hosts = append(cfg.Hosts, *addr, ln.Addr().String())
 	srv := pbx.New(cfg)
+	if *stateFile != "" {
+		if err := loadState(srv, *stateFile); err != nil {
+			ln.Close()
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
 	go srv.SweepEvery(ctx, sweepInterval)
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	if err := serve(ctx, ln, srv, logger); err != nil {
 		logger.Print(err)
 		return 1
 	}
+	if *stateFile != "" {
+		if err := srv.SaveState(*stateFile); err != nil {
+			logger.Printf("the sessions, login tokens and external users are lost: %v", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// loadState reads the state file into srv and removes it, so that a crash
+// before the next graceful stop cannot bring back what has ended since (a
+// logout), and makes sure that srv will be able to write it when it stops.
+func loadState(srv *pbx.Server, file string) error {
+	if err := srv.LoadState(file); err != nil {
+		return err
+	}
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("state file: %w", err)
+	}
+	return pbx.CheckStateDir(file)
 }
 
 // loadUsers reads the users file, or returns the demo users without one.
@@ -158,9 +213,19 @@ func loadUsers(file string) ([]*users.User, error) {
 	return users.LoadFile(file)
 }
 
-// serve serves on ln until ctx ends, then lets the requests under way finish
-// for up to shutdownTimeout.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *log.Logger) error {
+// handler is what serve serves: the PBX, whose live feeds it must close at
+// shutdown, since http.Server.Shutdown does not close hijacked connections.
+type handler interface {
+	http.Handler
+	// Shutdown closes every live feed and waits until they have closed or
+	// ctx ends.
+	Shutdown(ctx context.Context) error
+}
+
+// serve serves on ln until ctx ends, then closes the live feeds (with 1012,
+// Service Restart) while it lets the requests under way finish, all within
+// shutdownTimeout.
+func serve(ctx context.Context, ln net.Listener, h handler, logger *log.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -179,9 +244,14 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *log.Log
 	logger.Print("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	feeds := make(chan error, 1)
+	go func() { feeds <- h.Shutdown(sctx) }()
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Printf("requests still running after %s were cut off", shutdownTimeout)
 		srv.Close()
+	}
+	if err := <-feeds; err != nil {
+		logger.Printf("live feeds still closing after %s were left", shutdownTimeout)
 	}
 	<-done
 	return nil

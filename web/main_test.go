@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -261,6 +262,9 @@ func TestRunFails(t *testing.T) {
 	defer stop()
 	badUsers := filepath.Join(t.TempDir(), "users.json")
 	require.NoError(t, os.WriteFile(badUsers, []byte(`[{"id": 1, "login": "a", "pasword": "p"}]`), 0o600))
+	badState := filepath.Join(t.TempDir(), "state.json")
+	require.NoError(t, os.WriteFile(badState, []byte(`{"version": 1, "sessions": [], "session": []}`), 0o600))
+	stateInMissingDir := filepath.Join(t.TempDir(), "none", "state.json")
 
 	tests := []struct {
 		name   string
@@ -276,11 +280,18 @@ func TestRunFails(t *testing.T) {
 		{"bad hosts", []string{"-hosts", "https://pbx.example.com"}, 2, `"https://pbx.example.com" is not a host`},
 		{"help lists -token-classes", []string{"-h"}, 0, "-token-classes LIST"},
 		{"help lists -test-clock", []string{"-h"}, 0, "FOR TESTS ONLY"},
+		{"help lists -server-version", []string{"-h"}, 0, "-server-version VERSION"},
 		{"bad token classes", []string{"-token-classes", "https://app.example=forever"}, 2, "token classes: "},
 		{"token classes without class", []string{"-token-classes", "https://app.example"}, 2, "lacks a class"},
 		{"bad users file", []string{"-users", badUsers}, 1, `users file: user 1: unknown field "pasword"`},
 		{"missing users file", []string{"-users", filepath.Join(t.TempDir(), "none.json")}, 1, "no such file"},
 		{"address in use", []string{"-addr", strings.TrimPrefix(taken, "http://")}, 1, "pick another -addr"},
+		{"help lists -state", []string{"-h"}, 0, "-state FILE"},
+		{"help says the state is secret", []string{"-h"}, 0, "keep it private"},
+		{"corrupt state file", []string{"-addr", "127.0.0.1:0", "-state", badState}, 1,
+			"state file " + badState + ` is corrupt: json: unknown field "session"; fix it, or remove it to start empty`},
+		{"state file in a missing directory", []string{"-addr", "127.0.0.1:0", "-state", stateInMissingDir}, 1,
+			"state file " + stateInMissingDir + " cannot be written"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,4 +350,177 @@ func TestDisplayAddr(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, displayAddr(a), in)
 	}
+}
+
+// openFeed logs in as curl would, opens a live feed with the session from
+// the reply, and returns it with the ready message.
+func openFeed(t *testing.T, url string) (*websocket.Conn, map[string]any, string) {
+	t.Helper()
+	status, m := postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","username":"bob","password":"builder","notoken":true}}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	id := m["user"].(map[string]any)["session"].(string)
+	c, ready := dialFeed(t, url, id)
+	return c, ready, id
+}
+
+// dialFeed opens a live feed for the session id (made without a sub-ID)
+// and returns it with the ready message.
+func dialFeed(t *testing.T, url, id string) (*websocket.Conn, map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+wire.FeedPath, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"auth","session":"`+id+`","pingtime":60}`)))
+	_, data, err := c.Read(ctx)
+	require.NoError(t, err)
+	var ready map[string]any
+	require.NoError(t, json.Unmarshal(data, &ready))
+	require.Equal(t, "ready", ready["type"], "%s", data)
+	return c, ready
+}
+
+// closeCode waits for the feed to close and returns the code; 30 seconds
+// only keep a broken test from hanging.
+func closeCode(c *websocket.Conn) websocket.StatusCode {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	return websocket.CloseStatus(err)
+}
+
+// TestRunFeedShutdown: a graceful stop closes the live feeds with 1012
+// (Service Restart), which http.Server.Shutdown alone would leave open.
+func TestRunFeedShutdown(t *testing.T) {
+	url, stderr, stop := start(t, "-addr", "127.0.0.1:0", "-server-version", "1.2.3-test")
+	c, ready, id := openFeed(t, url)
+	assert.Equal(t, "1.2.3-test", ready["version"])
+
+	code := make(chan websocket.StatusCode, 1)
+	go func() { code <- closeCode(c) }()
+	assert.Equal(t, 0, stop())
+	assert.Equal(t, websocket.StatusCode(wire.FeedRestart), <-code)
+	log := stderr.String()
+	assert.Contains(t, log, "feed 1 open: user 102")
+	assert.Contains(t, log, "feed 1 closed 1012 (restart: the server is shutting down)")
+	assert.NotContains(t, log, id)
+}
+
+// TestRunFeedTestClock: with -test-clock, moving the clock past a session's
+// end closes its feed at the next check, within a second.
+func TestRunFeedTestClock(t *testing.T) {
+	url, _, stop := start(t, "-addr", "127.0.0.1:0", "-test-clock")
+	defer stop()
+	c, ready, _ := openFeed(t, url)
+	assert.NotEmpty(t, ready["version"], "the build's")
+	status, m := postJSON(t, url+"/test/clock", "", `{"advance":"9h"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), closeCode(c))
+}
+
+// authCall posts a REST call with the header "Authorization: session ID"
+// and returns the status and the decoded reply.
+func authCall(t *testing.T, url, id, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+wire.PathLogin, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", wire.SessionHeaderPrefix+id)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+	return resp.StatusCode, m
+}
+
+// TestRunState: with -state, a server run twice on the same file still
+// accepts, after the restart, the session id and the login token it gave out
+// before, and the live feed that the stop closed with 1012 reconnects to the
+// same login.
+func TestRunState(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	url, stderr, stop := start(t, "-addr", "127.0.0.1:0", "-state", file)
+	assert.Contains(t, stderr.String(), "state: "+file+" does not exist yet; starting empty")
+	status, m := postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","username":"bob","password":"builder"}}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	id := m["user"].(map[string]any)["session"].(string)
+	tok := m["token"].(map[string]any)["value"].(string)
+	c, _ := dialFeed(t, url, id)
+	code := make(chan websocket.StatusCode, 1)
+	go func() { code <- closeCode(c) }()
+
+	assert.Equal(t, 0, stop())
+	assert.Equal(t, websocket.StatusCode(wire.FeedRestart), <-code)
+	log := stderr.String()
+	assert.Contains(t, log, "state: saved to "+file+": 1 session(s), 1 login token(s), 0 external user(s)")
+	assert.Less(t, strings.Index(log, "feed 1 closed 1012"), strings.Index(log, "state: saved"), "the feeds close first")
+	assert.NotContains(t, log, id)
+	assert.NotContains(t, log, tok)
+	if runtime.GOOS != "windows" {
+		info, err := os.Stat(file)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the file holds session ids and tokens")
+	}
+
+	url, stderr, stop = start(t, "-addr", "127.0.0.1:0", "-state", file) // start's cleanup stops it if the test fails
+	assert.Contains(t, stderr.String(), "state: restored from "+file+": 1 session(s), 1 login token(s), 0 external user(s)")
+	assert.NoFileExists(t, file, "removed once read: a crash must not bring back a login that ends now")
+	status, m = authCall(t, url, id, `{"auth":{"type":"auth"}}`)
+	require.Equal(t, http.StatusOK, status, "the session made before the restart: %v", m)
+	assert.Equal(t, "bob", m["user"].(map[string]any)["login"])
+	_, ready := dialFeed(t, url, id)
+	assert.Equal(t, "bob", ready["user"].(map[string]any)["login"], "the feed reconnects to the same login")
+	status, m = postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","token":"`+tok+`"}}`)
+	require.Equal(t, http.StatusOK, status, "the token made before the restart: %v", m)
+	assert.Equal(t, "bob", m["user"].(map[string]any)["login"])
+	status, _ = authCall(t, url, "not-a-session", `{"auth":{"type":"auth"}}`)
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// A logout is final: the next restart does not bring the login back.
+	req, err := http.NewRequest(http.MethodPost, url+wire.PathLogout, strings.NewReader(`{"auth":{"type":"auth"}}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", wire.SessionHeaderPrefix+id)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, 0, stop())
+	url, _, stop = start(t, "-addr", "127.0.0.1:0", "-state", file)
+	defer stop()
+	status, _ = authCall(t, url, id, `{"auth":{"type":"auth"}}`)
+	assert.Equal(t, http.StatusUnauthorized, status, "logged out before the restart")
+	status, _ = postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","token":"`+tok+`"}}`)
+	assert.Equal(t, http.StatusUnauthorized, status, "the logout revoked the token")
+}
+
+// TestRunStateTestClock: with -test-clock and -state, the clock's advance
+// survives the restart; a server without -test-clock refuses the file.
+func TestRunStateTestClock(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	url, _, stop := start(t, "-addr", "127.0.0.1:0", "-test-clock", "-state", file)
+	before := time.Now()
+	status, m := postJSON(t, url+"/test/clock", "", `{"advance":"20h"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	status, m = postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","username":"bob","password":"builder"}}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	tok := m["token"].(map[string]any)["value"].(string)
+	require.Equal(t, 0, stop())
+
+	url, _, stop = start(t, "-addr", "127.0.0.1:0", "-test-clock", "-state", file)
+	status, m = postJSON(t, url+"/test/clock", "", `{}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	assert.GreaterOrEqual(t, int64(m["now"].(float64)), before.Add(20*time.Hour).UnixMilli(), "still 20 hours ahead")
+	status, m = postJSON(t, url+"/test/clock", "", `{"advance":"5h"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	status, m = postJSON(t, url+wire.PathLogin, "", `{"auth":{"type":"auth","token":"`+tok+`"}}`)
+	assert.Equal(t, http.StatusOK, status, "made at +20h, the token lives until +44h: %v", m)
+	require.Equal(t, 0, stop())
+
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 1, run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "state file "+file+" was saved by a server on the test clock, 25h0m0s ahead of the real one; start with -test-clock")
+	assert.Empty(t, stdout.String())
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/clock"
 	"github.com/pbxauth/pbxauth/core/endpoint"
+	"github.com/pbxauth/pbxauth/core/feed"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
@@ -87,6 +88,12 @@ type Config struct {
 	// browser module's overlay); nil: such a login fails with
 	// CodeLoginRequired.
 	Prompt Prompt
+	// Dialer opens the live feed's WebSockets; nil: startFeed fails with
+	// CodeBadOption.
+	Dialer feed.Dialer
+	// Jitter draws the feed's reconnection jitter in [0, 1) (default: the
+	// middle).
+	Jitter func() float64
 	// APIKey, if set, authenticates calls statelessly instead of a session; in
 	// the Authorization header when KeyInHeader, else in the auth body. Used
 	// by the default Credentials.
@@ -130,6 +137,10 @@ type Client struct {
 	// Owned by the worker alone.
 	live    map[string]time.Time       // the live tokens, as TokenCB was told
 	tokenCB func(map[string]time.Time) // the last Options.TokenCB given
+
+	feed     *feed.Feed
+	feedCBs  FeedCallbacks // the callbacks of the last startFeed
+	feedPing time.Duration
 }
 
 // Prompt asks the user to log in on the PBX's own login page, so that the
@@ -182,6 +193,8 @@ func New(cfg Config) (*Client, error) {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
 	c := &Client{cfg: cfg}
+	c.feed = feed.New(feed.Config{Dialer: cfg.Dialer, Clock: cfg.Clock, Jitter: cfg.Jitter, Owner: feedOwner{c},
+		OnUp: c.feedUp, OnError: c.feedError})
 	if cfg.Host != "" {
 		if err := c.SetHost(cfg.Host); err != nil {
 			return nil, err

@@ -339,6 +339,7 @@ func (c *Client) logout(p *Pending) error {
 	if _, err := c.call(p, wire.PathLogout, wire.Auth{Type: wire.TypeAuth, Token: token}); err != nil {
 		return err
 	}
+	c.feed.Stop() // as the reference says: logout also stops the feed
 	c.setUser(nil)
 	_ = c.cfg.Credentials.KeepToken(p.host, p.subID, "", "")
 	c.setTokens(map[string]time.Time{})
@@ -346,6 +347,7 @@ func (c *Client) logout(p *Pending) error {
 }
 
 func (c *Client) exit(p *Pending) error {
+	c.feed.Stop() // exit stops the feed, as the reference says
 	_, err := c.call(p, wire.PathCleanup, wire.Auth{Type: wire.TypeCleanup})
 	switch {
 	case err == nil || CodeOf(err) == CodeLoginRequired:

@@ -16,6 +16,7 @@ type Call struct {
 	exit    ExitOptions
 	company string
 	getNew  bool
+	feed    *feedCall
 }
 
 type callKind int
@@ -26,9 +27,11 @@ const (
 	kindExit
 	kindCompany
 	kindRTCReset
-	kindRefresh // the hourly check
-	kindReset   // forget the user: the host or sub-ID changed
-	kindSync    // nothing: Sync waits for the calls before it
+	kindRefresh   // the hourly check
+	kindReset     // forget the user: the host or sub-ID changed
+	kindSync      // nothing: Sync waits for the calls before it
+	kindFeed      // start or stop the feed
+	kindLoggedOut // the feed heard that the login ended
 )
 
 // LoginCall is Login(o).
@@ -50,7 +53,7 @@ func RTCResetCall(getNew bool) Call { return Call{kind: kindRTCReset, getNew: ge
 // same options, none of them a list or a callback.
 func (c Call) shares(d Call) bool {
 	a, b := c.login, d.login
-	return c.kind == d.kind && c.exit == d.exit && c.company == d.company && c.getNew == d.getNew &&
+	return c.kind == d.kind && c.feed == nil && d.feed == nil && c.exit == d.exit && c.company == d.company && c.getNew == d.getNew &&
 		a.CheckOnly == b.CheckOnly && a.Username == b.Username && a.Password == b.Password &&
 		a.NoToken == b.NoToken && a.NoDOM == b.NoDOM && a.SubID == b.SubID &&
 		a.Application == b.Application && a.Origin == b.Origin &&
@@ -181,6 +184,11 @@ func (c *Client) run(p *Pending) (string, error) {
 	case kindReset:
 		c.setUser(nil)
 		c.live = nil
+	case kindFeed:
+		return "", c.runFeed(p)
+	case kindLoggedOut:
+		c.setUser(nil)
+		return "", c.keepSession(p, "")
 	}
 	return "", nil
 }

@@ -70,7 +70,9 @@ func Random(b []byte) error {
 }
 
 // NewClient returns an auth.Client for host with a fresh cookie jar, memory
-// storage, the system clock and crypto/rand: what a Go program needs.
+// storage, the system clock, crypto/rand and the live feed over WebSockets
+// (sharing the jar): what a Go program needs.
 func NewClient(host string) (*auth.Client, error) {
-	return auth.New(auth.Config{Transport: NewTransport(), Host: host, Random: Random})
+	t := NewTransport()
+	return auth.New(auth.Config{Transport: t, Dialer: &WebSockets{HTTP: t.HTTP}, Host: host, Random: Random})
 }

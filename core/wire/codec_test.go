@@ -120,3 +120,16 @@ func TestSubIDAndHeaders(t *testing.T) {
 		assert.False(t, ok, bad)
 	}
 }
+
+func TestFeedMessages(t *testing.T) {
+	m, err := DecodeFeedMessage([]byte(`{"type":"ready","version":"6.4.1","user":{"id":1,"perms":{}}}`))
+	require.NoError(t, err)
+	assert.Equal(t, &FeedMessage{Type: FeedReady, Version: "6.4.1"}, m)
+	for _, bad := range []string{`{"type":1}`, `[]`, `{"type":"pong"} x`, `{"Type":"ready"}`} {
+		_, err := DecodeFeedMessage([]byte(bad))
+		assert.ErrorIs(t, err, ErrSyntax, bad)
+	}
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(EncodeFeedAuth("s<\"x", 540), &v))
+	assert.Equal(t, map[string]any{"type": "auth", "session": "s<\"x", "pingtime": 540.0}, v)
+}

@@ -173,3 +173,34 @@ const (
 
 // MaxBody bounds request and reply bodies; larger ones are refused on both sides.
 const MaxBody = 64 << 10
+
+// The live feed (web/PROTOCOL.md, "The live feed"): a WebSocket at FeedPath
+// (with "?subid=S" under a sub-ID) of JSON text messages, each an object with
+// a "type" (FeedAuth, FeedReady, FeedPing, FeedPong). The client's first
+// message is FeedAuth, within FeedFirstMessageSeconds; the server answers
+// FeedReady; then the client sends FeedPing every pingtime seconds and the
+// server answers FeedPong. The close codes say why the server closed the feed.
+const (
+	FeedPath = "/rest/feed"
+
+	FeedPingTimeDefault = 540 // seconds, when the auth message has no "pingtime"
+	FeedPingTimeMin     = 10
+	FeedPingTimeMax     = 999
+	// FeedFirstMessageSeconds is how long the server waits for the auth message.
+	FeedFirstMessageSeconds = 10
+	// FeedSilenceGraceSeconds: after the auth, the server closes a feed that
+	// has sent nothing for 2×pingtime plus this many seconds (a dead client).
+	FeedSilenceGraceSeconds = 30
+
+	// FeedBadRequest: the first message was missing, late, not an auth
+	// message or had a pingtime out of range; or a message was not JSON; or
+	// the client fell silent. Do not retry unchanged.
+	FeedBadRequest = 4000
+	// FeedLoggedOut: the session ended (logout, expiry, its token's death or
+	// revocation, its user's deletion) or the auth message named no live
+	// session of the feed's sub-ID. Log in again.
+	FeedLoggedOut = 4001
+	// FeedRestart is the standard Service Restart: the server is shutting
+	// down. Reconnect.
+	FeedRestart = 1012
+)

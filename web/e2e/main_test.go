@@ -39,6 +39,7 @@ var env struct {
 	root    string // the repository root
 	pbx     string // the PBX's origin, http://127.0.0.1:PORT
 	pbxLog  *capBuffer
+	bin     string // the PBX server binary, for tests that start their own
 	pages   *pageServer
 	browser context.Context // a chromedp context with a running browser
 
@@ -99,7 +100,9 @@ func setUp() (stop func(), err error) {
 	if err := buildServer(root, bin); err != nil {
 		return stop, err
 	}
-	pbx, stopPBX, err := startServer(bin)
+	env.bin = bin
+	env.pbxLog = &capBuffer{max: 1 << 20}
+	pbx, stopPBX, err := startServer(bin, env.pbxLog, "-addr", "127.0.0.1:0", "-test-clock")
 	if err != nil {
 		return stop, err
 	}
@@ -188,12 +191,11 @@ func buildServer(root, bin string) error {
 
 var listeningLine = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:(\d+))$`)
 
-// startServer starts the PBX on a free port of 127.0.0.1 and returns its
-// origin once it has printed its listening line.
-func startServer(bin string) (origin string, stop func(), err error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-test-clock")
-	env.pbxLog = &capBuffer{max: 1 << 20}
-	cmd.Stderr = env.pbxLog
+// startServer starts the PBX with args and returns its origin once it has
+// printed its listening line; its log goes to log.
+func startServer(bin string, log *capBuffer, args ...string) (origin string, stop func(), err error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = log
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", func() {}, err
@@ -231,7 +233,7 @@ func startServer(bin string) (origin string, stop func(), err error) {
 		m := listeningLine.FindStringSubmatch(line)
 		if !ok || m == nil {
 			stop()
-			return "", func() {}, fmt.Errorf("the PBX server printed %q instead of \"listening on http://127.0.0.1:PORT\"; its stderr:\n%s", line, env.pbxLog)
+			return "", func() {}, fmt.Errorf("the PBX server printed %q instead of \"listening on http://127.0.0.1:PORT\"; its stderr:\n%s", line, log)
 		}
 		if _, err := strconv.Atoi(m[2]); err != nil {
 			stop()
@@ -240,7 +242,7 @@ func startServer(bin string) (origin string, stop func(), err error) {
 		return m[1], stop, nil
 	case <-time.After(listenDeadline):
 		stop()
-		return "", func() {}, fmt.Errorf("the PBX server printed no listening line within %s; its stderr:\n%s", listenDeadline, env.pbxLog)
+		return "", func() {}, fmt.Errorf("the PBX server printed no listening line within %s; its stderr:\n%s", listenDeadline, log)
 	}
 }
 

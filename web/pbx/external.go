@@ -108,9 +108,10 @@ func (s *Server) beginSession(u *users.User) error {
 	return nil
 }
 
-// sessionEnded hears of every session that ends; an external user's ending
-// session uses the user up.
+// sessionEnded hears of every session that ends: its feeds are closed, and
+// an external user's ending session uses the user up.
 func (s *Server) sessionEnded(ss session.Session) {
+	s.feeds.End(ss.ID)
 	s.externals.End(ss.UserID)
 }
 

@@ -2,7 +2,8 @@
 // web/PROTOCOL.md (login with a password or a login token, check, logout,
 // clean-up, company selection, phone password reset and the creation of
 // external users, with sessions per sub-ID, tokens bound to an application
-// origin, and stateless API keys), guards it with the served-host and
+// origin, and stateless API keys) and the live feed that tells a client at
+// once that its session has ended, guards them with the served-host and
 // trusted-origin rules, logs one line per request and serves everything else
 // from a static handler.
 package pbx
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/token"
@@ -55,6 +57,10 @@ type Config struct {
 	// Static serves every path that is not part of the REST contract; nil:
 	// 404 for all of them.
 	Static http.Handler
+	// Feed tunes the live feed: the version it announces (default: the
+	// build's) and its timeouts (default: the protocol's). Its Logger
+	// defaults to Logger.
+	Feed feed.Options
 }
 
 // Server is the local PBX server, an http.Handler.
@@ -63,6 +69,8 @@ type Server struct {
 	externals    *users.Externals
 	sessions     *session.Store
 	tokens       *token.Store
+	testClock    *testclock.Clock // nil: none
+	feeds        *feed.Hub
 	tokenClasses map[string]string
 	origins      []string
 	hosts        []hostName
@@ -75,6 +83,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		users:        cfg.Users,
 		tokenClasses: cfg.TokenClasses,
+		testClock:    cfg.TestClock,
 		origins:      cfg.Origins,
 		log:          cfg.Logger,
 	}
@@ -105,6 +114,11 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = log.New(io.Discard, "", 0)
 	}
+	feedOpts := cfg.Feed
+	if feedOpts.Logger == nil {
+		feedOpts.Logger = s.log
+	}
+	s.feeds = feed.New(feedSessions{s}, feedOpts)
 	static := cfg.Static
 	if static == nil {
 		static = http.NotFoundHandler()
@@ -117,6 +131,7 @@ func New(cfg Config) *Server {
 	mux.Handle(wire.PathCompany, s.rest(wire.TypeCompany, s.company))
 	mux.Handle(wire.PathRTCReset, s.rest(wire.TypeRTCReset, s.rtcReset))
 	mux.Handle(PathExternal, s.rest(TypeExternal, s.createExternal))
+	mux.Handle(wire.FeedPath, s.feeds)
 	top := http.NewServeMux()
 	top.Handle("/rest/", s.checkOrigin(mux))
 	if cfg.TestClock != nil {
@@ -141,6 +156,13 @@ func publicFiles(next http.Handler) http.Handler {
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
+}
+
+// Shutdown closes every live feed with wire.FeedRestart and waits until
+// they have closed or ctx ends. Call it while http.Server.Shutdown runs,
+// which does not close the feeds' connections: they are hijacked.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.feeds.Shutdown(ctx)
 }
 
 // Sweep drops the dead login tokens, the sessions that have expired or

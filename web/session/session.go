@@ -24,22 +24,23 @@ const (
 
 // Session is the state of one login. The store hands out copies; change a
 // session through the store's methods.
+// The JSON names are those of the server's state file (-state).
 type Session struct {
-	ID      string // 32 random bytes, base64url: the cookie's value, or the session header's
-	UserID  int64
-	Company string // the selected company
-	SubID   string // the sub-ID it was made under ("" for none); only calls under it may use it
+	ID      string `json:"id"` // 32 random bytes, base64url: the cookie's value, or the session header's
+	UserID  int64  `json:"userId"`
+	Company string `json:"company"` // the selected company
+	SubID   string `json:"subId"`   // the sub-ID it was made under ("" for none); only calls under it may use it
 	// ChatOnline is set at login and cleared by the guide's clean-up.
-	ChatOnline bool
+	ChatOnline bool `json:"chatOnline"`
 	// PhonePassword is the phone (keevio) password: random at login, emptied
 	// when the clean-up releases it, new at each rtcreset.
-	PhonePassword string
-	Created       time.Time
-	LastUsed      time.Time
+	PhonePassword string    `json:"phonePassword"`
+	Created       time.Time `json:"created"`
+	LastUsed      time.Time `json:"lastUsed"`
 	// Token is the value of the login token the session was made from (by
 	// the password login that made it, or by a token login), "" for none.
 	// The session lives no longer than the token. Never logged.
-	Token string
+	Token string `json:"token"`
 }
 
 // Store holds sessions. Its zero value is not usable; call New. Set the fields
@@ -97,6 +98,15 @@ func (s *Store) CreateFromToken(tok string, userID int64, company, subID string)
 // Get returns the live session with this id and marks it used.
 func (s *Store) Get(id string) (Session, bool) {
 	return s.update(id, func(*Session) {})
+}
+
+// Peek returns the live session with this id without marking it, or its
+// token, used: a look that is not a call of the session, such as the live
+// feed's check that its session still lives. A session found expired, or
+// whose token has died, is dropped and reported missing, and OnEnd hears
+// of it, as with Get.
+func (s *Store) Peek(id string) (Session, bool) {
+	return s.lookup(id, false, nil)
 }
 
 // SelectCompany makes c the session's company.
@@ -158,6 +168,41 @@ func (s *Store) Len() int {
 	return len(s.sessions)
 }
 
+// Snapshot returns a copy of every session held, expired ones not yet swept
+// included, for Restore to take after a restart. It marks nothing used.
+func (s *Store) Snapshot() []Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		out = append(out, *ss)
+	}
+	return out
+}
+
+// Restore adds sessions that Snapshot returned, replacing any held with the
+// same id, and returns how many it kept. Those that have expired by the
+// store's clock, and those whose token is not alive in Tokens (restore the
+// tokens first), are dropped, and OnEnd hears of them as of every session
+// that ends.
+func (s *Store) Restore(list []Session) int {
+	now := s.Now()
+	var gone []Session
+	s.mu.Lock()
+	for _, ss := range list {
+		if s.expired(&ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, false) {
+			gone = append(gone, ss)
+			continue
+		}
+		s.sessions[ss.ID] = &ss
+	}
+	s.mu.Unlock()
+	for _, ss := range gone {
+		s.ended(ss)
+	}
+	return len(list) - len(gone)
+}
+
 // Sweep drops every expired session, and every one whose token has died,
 // and returns how many it dropped. Sweeping is no use of a token.
 func (s *Store) Sweep() int {
@@ -195,6 +240,13 @@ func (s *Store) SweepEvery(ctx context.Context, interval time.Duration) {
 // returns a copy. An expired session, or one whose token has died, is dropped
 // and reported missing.
 func (s *Store) update(id string, change func(*Session)) (Session, bool) {
+	return s.lookup(id, true, change)
+}
+
+// lookup returns a copy of the live session with this id; with use, it first
+// applies change and marks the session and its token used. An expired
+// session, or one whose token has died, is dropped and reported missing.
+func (s *Store) lookup(id string, use bool, change func(*Session)) (Session, bool) {
 	now := s.Now()
 	s.mu.Lock()
 	ss, ok := s.sessions[id]
@@ -202,14 +254,16 @@ func (s *Store) update(id string, change func(*Session)) (Session, bool) {
 		s.mu.Unlock()
 		return Session{}, false
 	}
-	if s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, true) {
+	if s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, use) {
 		delete(s.sessions, id)
 		s.mu.Unlock()
 		s.ended(*ss)
 		return Session{}, false
 	}
-	change(ss)
-	ss.LastUsed = now
+	if use {
+		change(ss)
+		ss.LastUsed = now
+	}
 	out := *ss
 	s.mu.Unlock()
 	return out, true

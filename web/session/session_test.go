@@ -295,3 +295,73 @@ func TestOnEnd(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, []string{"deleted", "revoked", "idle", "swept", "token died"}, ended)
 }
+
+// TestPeek: a look is no use of the session nor of its token, and a look
+// at an ended session ends it as Get would.
+func TestPeek(t *testing.T) {
+	s, c := newStore()
+	var ended []string
+	s.OnEnd = func(ss Session) { ended = append(ended, ss.SubID) }
+	tok := s.Tokens.Create(1, wire.TokenRefreshable, "")
+	a := s.CreateFromToken(tok.Value, 1, "c", "peeked")
+
+	c.Add(time.Hour)
+	got, ok := s.Peek(a.ID)
+	require.True(t, ok)
+	assert.Equal(t, a, got, "unchanged: LastUsed is the creation")
+	tk, ok := s.Tokens.Get(tok.Value)
+	require.True(t, ok)
+	assert.Equal(t, a.Created, tk.LastUsed, "nor is the token used")
+
+	for range 6 { // a look every hour, up to 7 hours
+		c.Add(time.Hour)
+		_, ok = s.Peek(a.ID)
+		require.True(t, ok)
+	}
+	c.Add(time.Hour)
+	_, ok = s.Peek(a.ID)
+	assert.False(t, ok, "8 hours of looks are 8 hours idle")
+	assert.Zero(t, s.Len())
+	assert.Equal(t, []string{"peeked"}, ended)
+
+	b := s.CreateFromToken(tok.Value, 1, "c", "token")
+	s.Tokens.Revoke(tok.Value)
+	_, ok = s.Peek(b.ID)
+	assert.False(t, ok, "its token died")
+	assert.Equal(t, []string{"peeked", "token"}, ended)
+
+	_, ok = s.Peek("nope")
+	assert.False(t, ok)
+}
+
+// TestSnapshotRestore: a new store takes what Snapshot returned; the
+// sessions that have expired, or whose token is not alive, are dropped and
+// OnEnd hears of them.
+func TestSnapshotRestore(t *testing.T) {
+	s, c := newStore()
+	tok := s.Tokens.Create(101, wire.TokenRefreshable, "")
+	fromToken := s.CreateFromToken(tok.Value, 101, "acme", "tab1")
+	orphan := s.CreateFromToken("gone", 102, "default", "") // its token is not restored
+	idle := s.Create(103, "default", "")
+	c.Add(2 * time.Hour)
+	fromToken, ok := s.Cleanup(fromToken.ID)
+	require.True(t, ok)
+	plain := s.Create(101, "default", "")
+	snap := s.Snapshot()
+	assert.Len(t, snap, 4)
+
+	r, c2 := newStore()
+	c2.now = c.Now().Add(DefaultIdleTimeout - time.Hour)
+	var ended []string
+	r.OnEnd = func(ss Session) { ended = append(ended, ss.ID) }
+	r.Tokens.Restore(s.Tokens.Snapshot())
+	assert.Equal(t, 2, r.Restore(snap))
+	assert.ElementsMatch(t, []string{orphan.ID, idle.ID}, ended, "idle for 8 hours, and a session without its token")
+	got, ok := r.Peek(fromToken.ID)
+	require.True(t, ok)
+	assert.Equal(t, fromToken, got, "every field kept, the clean-up's too")
+	got, ok = r.Get(plain.ID)
+	require.True(t, ok)
+	assert.Equal(t, c2.Now(), got.LastUsed)
+	assert.Equal(t, 2, r.Len())
+}

@@ -90,6 +90,52 @@ declare namespace IPCortex.PBX {
   }
 
   const Auth: AuthAPI;
+
+  /** The vendor's feed error numbers: 1 internal (recovery attempted),
+   * 2 logged out (the Auth properties are already cleared), 3 not ready
+   * (started before a login), 91 the WebSocket could not be opened, 92 it
+   * failed while running, 100 the PBX's version changed. */
+  type FeedErrno = 1 | 2 | 3 | 91 | 92 | 100;
+
+  /** A rejection of startFeed: an AuthError that also has the errno. */
+  interface FeedError extends AuthError {
+    errno: FeedErrno;
+  }
+
+  type FeedCallback = () => void;
+  type FeedErrorCallback = (errno: FeedErrno, text: string) => void;
+
+  interface FeedOptions {
+    /** Accepted and type-checked; this module carries no phone data. */
+    device?: boolean;
+    deviceMin?: boolean;
+    mailbox?: boolean;
+    queue?: boolean;
+    presence?: boolean;
+    /** Keep-alive interval, 10 to 999 seconds (default 540). */
+    pingtime?: number;
+    /** Seconds to keep reconnecting after a drop: 0 never, null forever
+     * (the default). When it gives up the feed stops itself. */
+    maxWSRetryTime?: number | null;
+    /** The same as the errCB argument. */
+    errorCB?: FeedErrorCallback;
+  }
+
+  /** Starts the live feed; resolves once it is up, rejects once (later
+   * errors reach errCB only). The callback is called each time the feed is
+   * up, with no data. Works unbound: login().then(IPCortex.PBX.startFeed). */
+  function startFeed(options?: FeedOptions | unknown): Promise<void>;
+  function startFeed(callback?: FeedCallback, errCB?: FeedErrorCallback, options?: FeedOptions): Promise<void>;
+  /** The legacy name of startFeed. */
+  function startPoll(callback?: FeedCallback, errCB?: FeedErrorCallback, options?: FeedOptions): Promise<void>;
+  /** Stops the feed; the login stays. */
+  function stopFeed(): void;
+  /** The legacy name of stopFeed. */
+  function stopPoll(): void;
+  /** Stops the feed's traffic until the next startFeed; the login stays. */
+  function pauseFeed(): void;
+  /** Does nothing; kept for pages that call it. */
+  function httpStopReuse(): void;
 }
 
 /** Called once when the module is ready, by pages that load /api/wrapper.whtm. */

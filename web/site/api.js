@@ -118,6 +118,12 @@
   }
   function report(r) { if (r instanceof Error) console.warn(r.message); }
 
+  // The live feed, on IPCortex.PBX itself; unbound use works, as in
+  // login().then(IPCortex.PBX.startFeed).
+  var PBX = g.IPCortex.PBX;
+  ['startFeed', 'startPoll'].forEach(function (n) { PBX[n] = later(n); });
+  ['stopFeed', 'stopPoll', 'pauseFeed', 'httpStopReuse'].forEach(function (n) { PBX[n] = now(n, function () {}); });
+
   Auth.setHost = now('setHost', function (uri) { checkHost('setHost', uri, 'https', 'http'); });
   Auth.setWSHost = now('setWSHost', function (uri) { checkHost('setWSHost', uri, 'wss', 'ws'); });
   Auth.getUserInfo = now('getUserInfo', function () {

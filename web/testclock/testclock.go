@@ -44,6 +44,14 @@ func (c *Clock) Now() time.Time {
 	return c.realNow().Add(c.offset)
 }
 
+// Offset returns how far the clock is ahead of the real one: the sum of every
+// advance so far. A restarted server gives it to its new clock with Advance.
+func (c *Clock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
+}
+
 // Advance moves the clock forward by d and returns the new time. A clock
 // never goes back: d must not be negative.
 func (c *Clock) Advance(d time.Duration) (time.Time, error) {

@@ -20,6 +20,7 @@ func fixed() *Clock { return &Clock{real: func() time.Time { return start }} }
 func TestClock(t *testing.T) {
 	c := fixed()
 	assert.Equal(t, start, c.Now(), "it starts at the real time")
+	assert.Zero(t, c.Offset())
 	now, err := c.Advance(25 * time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, start.Add(25*time.Hour), now)
@@ -27,6 +28,7 @@ func TestClock(t *testing.T) {
 	_, err = c.Advance(-time.Second)
 	assert.ErrorContains(t, err, "forward only")
 	assert.Equal(t, start.Add(25*time.Hour), c.Now(), "a refused advance moves nothing")
+	assert.Equal(t, 25*time.Hour, c.Offset())
 }
 
 func TestRealClock(t *testing.T) {

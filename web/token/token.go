@@ -43,19 +43,20 @@ func ValidClass(class string) bool {
 	return class == "" || class == wire.TokenRefreshable || class == wire.TokenLongLogin
 }
 
-// Token is one login token. The store hands out copies.
+// Token is one login token. The store hands out copies. The JSON names are
+// those of the server's state file (-state).
 type Token struct {
 	// Value is 32 random bytes, base64url: what the client keeps and presents.
 	// Never logged.
-	Value  string
-	UserID int64
+	Value  string `json:"value"`
+	UserID int64  `json:"userId"`
 	// Class is "", wire.TokenRefreshable or wire.TokenLongLogin.
-	Class string
+	Class string `json:"class"`
 	// Origin is the application origin the token belongs to ("" for a login
 	// without one, such as curl's); only a login from it may use the token.
-	Origin   string
-	Created  time.Time
-	LastUsed time.Time
+	Origin   string    `json:"origin"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"lastUsed"`
 }
 
 // Expires is when the token dies unless it is used before: for the default
@@ -161,6 +162,35 @@ func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.tokens)
+}
+
+// Snapshot returns a copy of every token held, dead ones not yet swept
+// included, for Restore to take after a restart.
+func (s *Store) Snapshot() []Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Token, 0, len(s.tokens))
+	for _, t := range s.tokens {
+		out = append(out, *t)
+	}
+	return out
+}
+
+// Restore adds tokens that Snapshot returned, replacing any held with the
+// same value, and returns how many it kept: those dead by the store's clock
+// are dropped.
+func (s *Store) Restore(list []Token) int {
+	now := s.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, t := range list {
+		if !t.deadAt(now) {
+			s.tokens[t.Value] = &t
+			n++
+		}
+	}
+	return n
 }
 
 // Sweep drops every dead token and returns how many it dropped.

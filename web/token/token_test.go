@@ -203,3 +203,27 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	assert.Zero(t, s.Len())
 }
+
+// TestSnapshotRestore: a new store takes what Snapshot returned, dead tokens
+// (swept or not) dropped, and the live ones keep their times and bindings.
+func TestSnapshotRestore(t *testing.T) {
+	s, c := newStore()
+	fixed := s.Create(1, "", "https://app.example")
+	week := s.Create(2, wire.TokenLongLogin, "")
+	dying := s.Create(3, wire.TokenRefreshable, "")
+	c.Add(23 * time.Hour)
+	week, _ = s.Use(week.Value)
+	snap := s.Snapshot()
+	assert.Len(t, snap, 3, "every token held")
+
+	r, c2 := newStore()
+	c2.now = c.Now().Add(2 * time.Hour) // the restart took two hours
+	assert.Equal(t, 1, r.Restore(snap), "the default token died at 24h, the refreshable one a day after its creation")
+	got, ok := r.Get(week.Value)
+	require.True(t, ok)
+	assert.Equal(t, week, got)
+	assert.False(t, r.Alive(fixed.Value))
+	assert.False(t, r.Alive(dying.Value))
+	assert.Equal(t, 1, r.Len())
+	assert.Empty(t, New().Snapshot())
+}

@@ -83,14 +83,20 @@ func (x *Externals) Create(name, company string, autodelete bool) *User {
 	defer x.mu.Unlock()
 	login := x.newLogin()
 	x.lastID++
-	u := &User{
-		ID: x.lastID, Login: login, Name: name, Company: company, Home: company,
-		Perms: map[string]string{"chat": PermYes}, External: true,
-	}
+	u := newExternalUser(x.lastID, login, name, company)
 	e := &external{user: u, autodelete: autodelete, deleteAt: now.Add(ExternalUnusedLife)}
 	x.byLogin[login] = e
 	x.byID[u.ID] = e
 	return u
+}
+
+// newExternalUser returns an external user: in company, with the permission
+// to chat.
+func newExternalUser(id int64, login, name, company string) *User {
+	return &User{
+		ID: id, Login: login, Name: name, Company: company, Home: company,
+		Perms: map[string]string{"chat": PermYes}, External: true,
+	}
 }
 
 // newLogin returns "ext-" and 32 random hex digits, a login that no user has.
@@ -192,6 +198,75 @@ func (x *Externals) Len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return len(x.byID)
+}
+
+// SavedExternal is one external user as Snapshot returns it and Restore
+// takes it. The JSON names are those of the server's state file (-state).
+type SavedExternal struct {
+	ID         int64     `json:"id"`
+	Login      string    `json:"login"`
+	Name       string    `json:"name"`
+	Company    string    `json:"company"`
+	Autodelete bool      `json:"autodelete"`
+	Used       bool      `json:"used"`              // a session of it has been made
+	Ended      bool      `json:"ended"`             // a session of it has ended: it may not log in again
+	DeleteAt   time.Time `json:"deleteAt,omitzero"` // when it goes; zero (absent): it stays
+}
+
+// SavedExternals is the state of an Externals: its users and the last id it
+// gave, so that ids are not given twice across a restart.
+type SavedExternals struct {
+	LastID int64           `json:"lastId"`
+	Users  []SavedExternal `json:"users"`
+}
+
+// Snapshot returns the store's state, users due for deletion but not yet
+// swept included, for Restore to take after a restart.
+func (x *Externals) Snapshot() SavedExternals {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := SavedExternals{LastID: x.lastID, Users: make([]SavedExternal, 0, len(x.byID))}
+	for _, e := range x.byID {
+		u := e.user
+		out.Users = append(out.Users, SavedExternal{
+			ID: u.ID, Login: u.Login, Name: u.Name, Company: u.Company,
+			Autodelete: e.autodelete, Used: e.used, Ended: e.ended, DeleteAt: e.deleteAt,
+		})
+	}
+	return out
+}
+
+// Restore adds the users of a Snapshot, replacing any held with the same id,
+// and returns how many it kept: those whose time has come by the store's
+// clock are dropped, and so are those whose id or login a user of the
+// directory has (the users file changed) or another user held has. New users get ids above every id
+// it has seen.
+func (x *Externals) Restore(saved SavedExternals) int {
+	now := x.Now()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.lastID = max(x.lastID, saved.LastID)
+	n := 0
+	for _, se := range saved.Users {
+		_, idTaken := x.static.ByID(se.ID)
+		_, loginTaken := x.static.ByLogin(se.Login)
+		if o := x.byLogin[se.Login]; o != nil && o.user.ID != se.ID {
+			loginTaken = true
+		}
+		if idTaken || loginTaken || !se.DeleteAt.IsZero() && !now.Before(se.DeleteAt) {
+			continue
+		}
+		u := newExternalUser(se.ID, se.Login, se.Name, se.Company)
+		if old := x.byID[u.ID]; old != nil {
+			delete(x.byLogin, old.user.Login)
+		}
+		e := &external{user: u, autodelete: se.Autodelete, used: se.Used, ended: se.Ended, deleteAt: se.DeleteAt}
+		x.byID[u.ID] = e
+		x.byLogin[u.Login] = e
+		x.lastID = max(x.lastID, u.ID)
+		n++
+	}
+	return n
 }
 
 // Sweep deletes every external user whose time has come and returns how many

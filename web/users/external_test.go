@@ -177,3 +177,50 @@ func TestDirectoryLookups(t *testing.T) {
 	_, ok = d.ByLogin("mallory")
 	assert.False(t, ok)
 }
+
+// TestExternalSnapshotRestore: a new store takes what Snapshot returned,
+// each user in the state it was in; those whose time has come, or whose id
+// or login the directory now has, are dropped, and new ids stay above every
+// id given before.
+func TestExternalSnapshotRestore(t *testing.T) {
+	x, c := newExternals(t)
+	unused := x.Create("Unused", "acme", true)
+	active := x.Create("Active", "default", false)
+	require.NoError(t, x.Begin(active.ID))
+	done := x.Create("Done", "default", true)
+	require.NoError(t, x.Begin(done.ID))
+	x.End(done.ID)
+	gone := x.Create("Gone", "default", true)
+	require.NoError(t, x.Begin(gone.ID))
+	x.End(gone.ID)
+	last := x.Create("Last", "default", true)
+	c.Add(ExternalAfterEnd)
+	assert.False(t, x.Has(gone.Login), "deleted a minute after its end")
+	snap := x.Snapshot()
+	assert.Equal(t, last.ID, snap.LastID)
+	assert.Len(t, snap.Users, 4)
+
+	r, c2 := newExternals(t)
+	c2.now = c.Now().Add(ExternalUnusedLife - ExternalAfterEnd - time.Second)
+	assert.Equal(t, 3, r.Restore(snap), "done is gone: a minute after its end")
+	got, ok := r.ByID(unused.ID)
+	require.True(t, ok)
+	assert.Equal(t, unused, got)
+	assert.NoError(t, r.Begin(active.ID))
+	_, err := r.Authenticate(active.Login, "x")
+	assert.NoError(t, err)
+	assert.False(t, r.Has(done.Login))
+	assert.Greater(t, r.Create("New", "default", true).ID, last.ID, "an id is never given twice")
+	c2.Add(time.Second)
+	assert.False(t, r.Has(unused.Login), "still deleted 15 minutes after its creation")
+
+	// A directory that now has the id or the login of an external user wins.
+	dir := NewDirectory([]*User{{ID: active.ID, Login: "new-user"}, {ID: 1, Login: last.Login}})
+	y := NewExternals(dir)
+	y.Now = c2.Now
+	assert.Zero(t, y.Restore(SavedExternals{Users: []SavedExternal{
+		{ID: active.ID, Login: active.Login, Name: "Active", Company: "default"},
+		{ID: last.ID, Login: last.Login, Name: "Last", Company: "default"},
+	}}))
+	assert.Zero(t, y.Len())
+}
