@@ -89,12 +89,29 @@ func Export(c *auth.Client) (safejs.Value, error) {
 			}
 			return nil, c.SetSubID(id)
 		},
+		// setHost(uri, [{backend: 'ipcortex' | 'vodia' | 'ping'}])
 		"setHost": func(args []safejs.Value) (any, error) {
 			uri, err := requiredString("setHost", "the host", arg(args, 0))
 			if err != nil {
 				return nil, err
 			}
-			return nil, c.SetHost(uri)
+			name := ""
+			switch o := arg(args, 1); kind(o) {
+			case "undefined", "null":
+			case "object":
+				v, err := prop(o, "backend")
+				if err != nil {
+					return nil, typeErrorf("setHost", "reading option backend failed: "+err.Error())
+				}
+				if !absent(v) {
+					if name, err = requiredString("setHost", "option backend", v); err != nil {
+						return nil, err
+					}
+				}
+			default:
+				return nil, typeErrorf("setHost", "options must be an object such as {backend: 'vodia'}, not "+kind(o))
+			}
+			return nil, c.SetHostFor(uri, name)
 		},
 		"setWSHost": func(args []safejs.Value) (any, error) {
 			uri, err := requiredString("setWSHost", "the host", arg(args, 0))

@@ -9,7 +9,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend"
 )
 
 // Overlay is the core's Prompt in a page: the PBX's own login page
@@ -34,7 +34,7 @@ const overlayLabel = "Log in to the phone system"
 type overlayEvent struct {
 	kind    string // ready, result, failed, close
 	session string
-	token   *wire.Token
+	token   *backend.Token
 	message string
 }
 
@@ -226,7 +226,7 @@ func (ov *overlayDOM) onMessage(ev safejs.Value) {
 			exp := mustGet(tok, "expires")
 			if v := text(mustGet(tok, "value")); v != "" && kind(exp) == "number" {
 				ms, _ := exp.Float()
-				out.token = &wire.Token{Value: v, Expires: int64(ms)}
+				out.token = &backend.Token{Value: v, Expires: time.UnixMilli(int64(ms))}
 			}
 		}
 		ov.post(out)

@@ -9,6 +9,10 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex"
+	"github.com/pbxauth/pbxauth/core/backend/ping"
+	"github.com/pbxauth/pbxauth/core/backend/vodia"
 	"github.com/pbxauth/pbxauth/jsbridge"
 )
 
@@ -39,6 +43,7 @@ func main() {
 		Tokens:    tokens,
 		Prompt:    jsbridge.Overlay{},
 		Dialer:    jsbridge.WebSockets{},
+		Backends:  []backend.Backend{ipcortex.New(), vodia.New(), ping.New()},
 		Jitter:    jsbridge.Jitter,
 		Random:    jsbridge.Random,
 		OnChange:  jsbridge.Properties{Target: target}.Set,

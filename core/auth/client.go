@@ -11,40 +11,29 @@ package auth
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex"
 	"github.com/pbxauth/pbxauth/core/clock"
 	"github.com/pbxauth/pbxauth/core/endpoint"
 	"github.com/pbxauth/pbxauth/core/feed"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // Transport performs one HTTP exchange and must return when ctx ends.
 // Request.Cookies says whether it may send and keep cookies: the session made
-// without a sub-ID lives in the Red60urne cookie (a cookie jar, or the
-// browser's credentials); every other credential travels in the request.
-type Transport interface {
-	Do(ctx context.Context, req *Request) (*Response, error)
-}
+// without a sub-ID may live in a cookie (a cookie jar, or the browser's
+// credentials); every other credential travels in the request.
+type Transport = backend.Transport
 
 // Request is one HTTP request.
-type Request struct {
-	Method string
-	URL    string
-	Header map[string]string
-	Body   []byte
-	// Cookies: send and keep cookies. False when the request carries its
-	// credential explicitly, so that it carries exactly one.
-	Cookies bool
-}
+type Request = backend.Request
 
-// Response is one HTTP response. Transports may cut Body at wire.MaxBody+1
-// bytes; longer replies are refused anyway.
-type Response struct {
-	Status int
-	Body   []byte
-}
+// Response is one HTTP response.
+type Response = backend.Response
 
 // Storage keeps small strings: sessionStorage (per tab) in a browser, memory
 // in a Go program.
@@ -88,6 +77,9 @@ type Config struct {
 	// browser module's overlay); nil: such a login fails with
 	// CodeLoginRequired.
 	Prompt Prompt
+	// Backends are the phone systems setHost may name, by Backend.Name
+	// (default: IPCortex only); the first host's default is IPCortex.
+	Backends []backend.Backend
 	// Dialer opens the live feed's WebSockets; nil: startFeed fails with
 	// CodeBadOption.
 	Dialer feed.Dialer
@@ -110,14 +102,7 @@ type Config struct {
 }
 
 // User is the logged-in user's properties.
-type User struct {
-	ID      int64
-	Login   string
-	Name    string
-	Company string
-	Home    string
-	Perms   map[string]string
-}
+type User = backend.User
 
 // Client is one API consumer: one host, at most one sub-ID, at most one login.
 // It is safe for concurrent use. Its calls run one at a time, in the order
@@ -126,6 +111,7 @@ type Client struct {
 	cfg Config
 
 	mu      sync.Mutex
+	backend backend.Backend // the phone system of the API host
 	api, ws endpoint.Endpoint
 	wsSet   bool
 	subID   string
@@ -161,7 +147,7 @@ type PromptRequest struct {
 // PromptResult is what the login page's login made.
 type PromptResult struct {
 	Session string
-	Token   *wire.Token
+	Token   *backend.Token
 }
 
 // refresh is a scheduled refresh; stopping it also drops it from the queue,
@@ -192,7 +178,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RefreshInterval <= 0 {
 		cfg.RefreshInterval = DefaultRefreshInterval
 	}
-	c := &Client{cfg: cfg}
+	if len(cfg.Backends) == 0 {
+		cfg.Backends = []backend.Backend{ipcortex.New()}
+	}
+	c := &Client{cfg: cfg, backend: cfg.Backends[0]}
 	c.feed = feed.New(feed.Config{Dialer: cfg.Dialer, Clock: cfg.Clock, Jitter: cfg.Jitter, Owner: feedOwner{c},
 		OnUp: c.feedUp, OnError: c.feedError})
 	if cfg.Host != "" {
@@ -208,20 +197,30 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// SetHost sets the API host: https://host[:port], http://host[:port] or a bare
-// host[:port] (https). Plain http to a host that is not loopback is allowed
-// but reported through Config.Warn. Unless SetWSHost was called, the feed host
-// follows it. Calls made from now on go to the new host; a different host
-// also forgets the user and stops the refresh, in the queue's order (after
-// the calls made before, which went to the old host).
-func (c *Client) SetHost(uri string) error {
+// SetHost sets the API host of an IPCortex PBX: https://host[:port],
+// http://host[:port] or a bare host[:port] (https). Plain http to a host that
+// is not loopback is allowed but reported through Config.Warn. Unless
+// SetWSHost was called, the feed host follows it. Calls made from now on go
+// to the new host; a different host also forgets the user and stops the
+// refresh, in the queue's order (after the calls made before, which went to
+// the old host).
+func (c *Client) SetHost(uri string) error { return c.SetHostFor(uri, "") }
+
+// SetHostFor is SetHost for a PBX of the named backend ("" or "ipcortex",
+// "vodia", "ping": those in Config.Backends). A change of backend is a
+// change of host.
+func (c *Client) SetHostFor(uri, backendName string) error {
+	b, err := c.backendNamed(backendName)
+	if err != nil {
+		return err
+	}
 	e, err := endpoint.ParseAPI(uri)
 	if err != nil {
 		return &Error{Code: CodeBadOption, Message: err.Error()}
 	}
 	c.mu.Lock()
-	changed := c.api != e
-	c.api = e
+	changed := c.api != e || c.backend != b
+	c.api, c.backend = e, b
 	if !c.wsSet {
 		c.ws = e.WebSocket()
 	}
@@ -233,6 +232,27 @@ func (c *Client) SetHost(uri string) error {
 		c.warn("setHost: " + e.String() + " is plain http to a host that is not this machine: passwords and session cookies cross the network unencrypted; use https")
 	}
 	return nil
+}
+
+func (c *Client) backendNamed(name string) (backend.Backend, error) {
+	if name == "" {
+		name = ipcortex.Name
+	}
+	var names []string
+	for _, b := range c.cfg.Backends {
+		if b.Name() == name {
+			return b, nil
+		}
+		names = append(names, b.Name())
+	}
+	return nil, newError(CodeBadOption, "setHost: no backend "+strconv.Quote(clip(name))+"; this build has "+strings.Join(names, ", "))
+}
+
+// Backend returns the name of the API host's backend.
+func (c *Client) Backend() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.backend.Name()
 }
 
 // SetWSHost sets the feed host: wss://host[:port] or ws://host[:port].
@@ -268,7 +288,7 @@ func (c *Client) WSHost() string {
 func (c *Client) User() *User {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.user.clone()
+	return cloneUser(c.user)
 }
 
 // Close stops the hourly refresh, including one under way. The login itself
@@ -285,17 +305,13 @@ func (c *Client) warn(msg string) {
 	}
 }
 
-func (u *User) clone() *User {
+func cloneUser(u *User) *User {
 	if u == nil {
 		return nil
 	}
 	v := *u
 	v.Perms = copyPerms(u.Perms)
 	return &v
-}
-
-func userFromWire(w *wire.User) *User {
-	return &User{ID: w.ID, Login: w.Login, Name: w.Name, Company: w.Company, Home: w.Home, Perms: copyPerms(w.Perms)}
 }
 
 func copyPerms(p map[string]string) map[string]string {
@@ -310,17 +326,17 @@ func copyPerms(p map[string]string) map[string]string {
 // tells OnChange if the properties changed. Only the worker calls it.
 func (c *Client) setUser(u *User) {
 	c.mu.Lock()
-	changed := !u.equal(c.user)
+	changed := !equalUser(u, c.user)
 	c.user = u
 	c.scheduleRefreshLocked()
-	out := c.user.clone()
+	out := cloneUser(c.user)
 	c.mu.Unlock()
 	if changed && c.cfg.OnChange != nil {
 		c.cfg.OnChange(out)
 	}
 }
 
-func (u *User) equal(v *User) bool {
+func equalUser(u, v *User) bool {
 	if u == nil || v == nil {
 		return u == v
 	}

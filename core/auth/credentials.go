@@ -1,5 +1,7 @@
 package auth
 
+import "github.com/pbxauth/pbxauth/core/backend"
+
 // Credentials gives each request its credential and keeps what logins hand
 // out: the one place where a Client's requests are authenticated, in the
 // manner of golang.org/x/oauth2's TokenSource. A credential is carried
@@ -20,18 +22,11 @@ type Credentials interface {
 	KeepToken(host, subID, origin, token string) error
 }
 
-// Credential authenticates one request. Its zero value sends nothing
-// explicitly: the transport's cookie then carries the session made without
-// a sub-ID, where the browser sends it.
-type Credential struct {
-	// Session is a session id, sent as "Authorization: session ID" in place
-	// of any cookie.
-	Session string
-	// Key is an API key: in the Authorization header when KeyInHeader, else
-	// in the body.
-	Key         string
-	KeyInHeader bool
-}
+// Credential authenticates one request: the session a login made (opaque:
+// the backend that made it reads it back) or an API key. Its zero value
+// sends nothing explicitly: the transport's cookie then carries the session
+// made without a sub-ID, where the browser sends it.
+type Credential = backend.Credential
 
 // Key prefixes in the storages.
 const (

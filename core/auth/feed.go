@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/feed"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
@@ -56,6 +57,9 @@ func (c *Client) runFeed(p *Pending) error {
 	if fc.stop {
 		c.feed.Stop()
 		return nil
+	}
+	if err := supports(p, backend.FeatureFeed); err != nil {
+		return err
 	}
 	if c.cfg.Dialer == nil {
 		return newError(CodeBadOption, "startFeed: no WebSocket dialer is configured (Config.Dialer)")

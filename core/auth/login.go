@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/endpoint"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
@@ -143,18 +144,52 @@ func (c *Client) wait(ctx context.Context, call Call) error {
 	return err
 }
 
-// The calls as the worker runs them.
+// The calls as the worker runs them. Each goes to the backend the call was
+// made for; an option or method that backend cannot honour is refused with
+// CodeBadOption before anything is sent.
+
+// target is where p goes and what it carries.
+func (c *Client) target(p *Pending) (backend.Target, error) {
+	if p.host == "" {
+		return backend.Target{}, newError(CodeBadOption, "no PBX host is set; call setHost(\"https://your-pbx\") first")
+	}
+	cred, err := c.credential(p)
+	if err != nil {
+		return backend.Target{}, err
+	}
+	return backend.Target{Host: p.host, SubID: p.subID, Cred: cred, Transport: c.cfg.Transport, Timeout: c.cfg.Timeout}, nil
+}
+
+// supports refuses a feature p's backend cannot do.
+func supports(p *Pending, f backend.Feature) error {
+	if !p.backend.Supports(f) {
+		return backend.Unsupported(p.backend, f)
+	}
+	return nil
+}
 
 func (c *Client) login(p *Pending) error {
 	o := p.call.login
 	if o.CheckOnly {
 		return c.check(p, c.savedTokens(p, Options{}))
 	}
+	if !p.backend.Supports(backend.FeatureMakeToken) && (o.NoToken || o.Application != "" || o.Origin != "" || o.TokenCB != nil) {
+		return backend.Unsupported(p.backend, backend.FeatureMakeToken)
+	}
 	if o.TokenCB != nil {
 		c.tokenCB = o.TokenCB
 	}
 	if o.Username != "" {
-		return c.passwordLogin(p, o)
+		if err := supports(p, backend.FeaturePassword); err != nil {
+			return err
+		}
+		return c.credentialLogin(p, o, backend.LoginRequest{Username: o.Username, Password: o.Password,
+			NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
+	}
+	if len(o.Tokens) > 0 {
+		if err := supports(p, backend.FeatureTokens); err != nil {
+			return err
+		}
 	}
 	tokens := o.Tokens
 	if len(tokens) == 0 {
@@ -167,7 +202,7 @@ func (c *Client) login(p *Pending) error {
 	if len(o.Tokens) > 0 {
 		return newError(CodeAuthFailed, "login: the PBX refused every token given; log in again with username and password (or without nodom, through the overlay)")
 	}
-	if o.NoDOM || c.cfg.Prompt == nil {
+	if o.NoDOM || c.cfg.Prompt == nil || !p.backend.Supports(backend.FeatureOverlay) {
 		return newError(CodeLoginRequired, "login: not logged in; pass username and password (or tokens), or check again after the user has logged in")
 	}
 	return c.prompt(p, o)
@@ -178,17 +213,19 @@ func (c *Client) login(p *Pending) error {
 // one tabs share, where the browser sends it); else the tokens, in order.
 func (c *Client) check(p *Pending, tokens []string) error {
 	for {
-		cred, err := c.credential(p)
+		at, err := c.target(p)
 		if err != nil {
 			return err
 		}
+		cred := at.Cred
 		if cred.Session == "" && cred.Key == "" && p.subID != "" {
 			break // a sub-ID's session is never in a cookie
 		}
-		resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth})
+		u, err := p.backend.Check(p.ctx, at)
 		switch code := CodeOf(err); {
 		case err == nil:
-			return c.recordUser(resp)
+			c.setUser(u)
+			return nil
 		case code == CodeAuthFailed && cred.Key != "":
 			c.setUser(nil)
 			return err // the key itself was refused
@@ -214,7 +251,7 @@ func (c *Client) check(p *Pending, tokens []string) error {
 
 // savedTokens is the token kept for a silent login, unless NoDOM.
 func (c *Client) savedTokens(p *Pending, o Options) []string {
-	if o.NoDOM {
+	if o.NoDOM || !p.backend.Supports(backend.FeatureMakeToken) {
 		return nil
 	}
 	if t, err := c.cfg.Credentials.SavedToken(p.host, p.subID, o.Origin); err == nil && t != "" {
@@ -223,30 +260,32 @@ func (c *Client) savedTokens(p *Pending, o Options) []string {
 	return nil
 }
 
-// tokenLogin starts a session from token t. A token the server refuses is
-// forgotten; one it cannot be asked about is kept.
+// tokenLogin logs in with token t. A token the server refuses is forgotten;
+// one it cannot be asked about is kept.
 func (c *Client) tokenLogin(p *Pending, t string) error {
 	o := p.call.login
-	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Token: t, Origin: o.Origin})
-	if err != nil {
-		if CodeOf(err) == CodeAuthFailed {
-			if saved := c.savedTokens(p, o); len(saved) > 0 && saved[0] == t {
-				_ = c.cfg.Credentials.KeepToken(p.host, p.subID, o.Origin, "")
-			}
-			c.dropToken(t)
+	err := c.credentialLogin(p, o, backend.LoginRequest{Token: t, Origin: o.Origin})
+	if CodeOf(err) == CodeAuthFailed {
+		if saved := c.savedTokens(p, o); len(saved) > 0 && saved[0] == t {
+			_ = c.cfg.Credentials.KeepToken(p.host, p.subID, o.Origin, "")
 		}
-		return err
+		c.dropToken(t)
 	}
-	return c.loggedIn(p, o, resp.User, resp.Token)
+	return err
 }
 
-func (c *Client) passwordLogin(p *Pending, o Options) error {
-	resp, err := c.call(p, wire.PathLogin, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password,
-		NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
+// credentialLogin logs in with credentials or a token and records what the
+// login made.
+func (c *Client) credentialLogin(p *Pending, o Options, r backend.LoginRequest) error {
+	at, err := c.target(p)
 	if err != nil {
 		return err
 	}
-	return c.loggedIn(p, o, resp.User, resp.Token)
+	l, err := p.backend.Login(p.ctx, at, r)
+	if err != nil {
+		return err
+	}
+	return c.loggedIn(p, o, l)
 }
 
 // prompt shows the PBX's login page and takes the session (and token) its
@@ -268,21 +307,23 @@ func (c *Client) prompt(p *Pending, o Options) error {
 
 // loggedIn records what a login made: its session, its token (kept for the
 // next page load unless NoDOM, told to TokenCB), and the user.
-func (c *Client) loggedIn(p *Pending, o Options, u *wire.User, tok *wire.Token) error {
-	if u == nil {
+func (c *Client) loggedIn(p *Pending, o Options, l *backend.Login) error {
+	if l == nil || l.User == nil {
 		return errNoUser
 	}
-	if err := c.keepSession(p, u.Session); err != nil {
+	if err := c.keepSession(p, l.Session); err != nil {
 		return err
 	}
-	c.keepToken(p, o, tok)
-	c.setUser(userFromWire(u))
+	if p.backend.Supports(backend.FeatureMakeToken) {
+		c.keepToken(p, o, l.Token)
+	}
+	c.setUser(l.User)
 	return nil
 }
 
 // keepToken keeps a login's token (none: the login made none, so an older
 // saved one must not log in the next page load) and tells TokenCB.
-func (c *Client) keepToken(p *Pending, o Options, tok *wire.Token) {
+func (c *Client) keepToken(p *Pending, o Options, tok *backend.Token) {
 	value := ""
 	if tok != nil {
 		value = tok.Value
@@ -292,7 +333,7 @@ func (c *Client) keepToken(p *Pending, o Options, tok *wire.Token) {
 	}
 	live := map[string]time.Time{}
 	if tok != nil && tok.Value != "" {
-		live[tok.Value] = time.UnixMilli(tok.Expires)
+		live[tok.Value] = tok.Expires
 	}
 	c.setTokens(live)
 }
@@ -314,15 +355,7 @@ func (c *Client) keepSession(p *Pending, session string) error {
 	return nil
 }
 
-func (c *Client) recordUser(resp *wire.Response) error {
-	if resp.User == nil {
-		return errNoUser
-	}
-	c.setUser(userFromWire(resp.User))
-	return nil
-}
-
-var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
+var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names the right kind of PBX")
 
 // logout ends the session and revokes the token on the server, then forgets
 // both: the token in every tab of the origin, since they share its storage.
@@ -336,7 +369,11 @@ func (c *Client) logout(p *Pending) error {
 			token = t
 		}
 	}
-	if _, err := c.call(p, wire.PathLogout, wire.Auth{Type: wire.TypeAuth, Token: token}); err != nil {
+	at, err := c.target(p)
+	if err != nil {
+		return err
+	}
+	if err := p.backend.Logout(p.ctx, at, token); err != nil {
 		return err
 	}
 	c.feed.Stop() // as the reference says: logout also stops the feed
@@ -346,9 +383,17 @@ func (c *Client) logout(p *Pending) error {
 	return c.keepSession(p, "")
 }
 
+// exit cleans up (where the backend has a clean-up) and, asked to, logs out
+// whatever the clean-up did.
 func (c *Client) exit(p *Pending) error {
 	c.feed.Stop() // exit stops the feed, as the reference says
-	_, err := c.call(p, wire.PathCleanup, wire.Auth{Type: wire.TypeCleanup})
+	var err error
+	if p.backend.Supports(backend.FeatureCleanup) {
+		var at backend.Target
+		if at, err = c.target(p); err == nil {
+			err = p.backend.Cleanup(p.ctx, at)
+		}
+	}
 	switch {
 	case err == nil || CodeOf(err) == CodeLoginRequired:
 		err = nil
@@ -373,21 +418,28 @@ func validCompany(company string) error {
 }
 
 func (c *Client) setCompany(p *Pending) error {
-	resp, err := c.call(p, wire.PathCompany, wire.Auth{Type: wire.TypeCompany, Company: p.call.company})
+	if err := supports(p, backend.FeatureCompany); err != nil {
+		return err
+	}
+	at, err := c.target(p)
 	if err != nil {
 		return err
 	}
-	return c.recordUser(resp)
+	u, err := p.backend.SetCompany(p.ctx, at, p.call.company)
+	if err != nil {
+		return err
+	}
+	c.setUser(u)
+	return nil
 }
 
 func (c *Client) rtcReset(p *Pending) (string, error) {
-	getNew := p.call.getNew
-	resp, err := c.call(p, wire.PathRTCReset, wire.Auth{Type: wire.TypeRTCReset, GetNew: getNew})
+	if err := supports(p, backend.FeatureRTCReset); err != nil {
+		return "", err
+	}
+	at, err := c.target(p)
 	if err != nil {
 		return "", err
 	}
-	if getNew && resp.Password == "" {
-		return "", newError(CodeServer, "rtcReset: the PBX sent no new password")
-	}
-	return resp.Password, nil
+	return p.backend.RTCReset(p.ctx, at, p.call.getNew)
 }

@@ -1,6 +1,11 @@
 package auth
 
-import "context"
+import (
+	"context"
+	"unicode/utf8"
+
+	"github.com/pbxauth/pbxauth/core/backend"
+)
 
 // The client's queue: every call goes into it in the order it was made, and
 // one worker runs them one after another, each exchange under its own
@@ -62,14 +67,15 @@ func (c Call) shares(d Call) bool {
 
 // Pending is a call in the client's queue.
 type Pending struct {
-	call   Call
-	ctx    context.Context
-	host   string // where the call goes, as it was when the call was made
-	subID  string
-	done   chan struct{}
-	value  string
-	err    error
-	joined int // calls that share this one's exchange, after the first
+	call    Call
+	ctx     context.Context
+	host    string // where the call goes, as it was when the call was made
+	subID   string
+	backend backend.Backend
+	done    chan struct{}
+	value   string
+	err     error
+	joined  int // calls that share this one's exchange, after the first
 }
 
 // Wait returns the call's result once it has taken effect, or ctx's error if
@@ -80,7 +86,7 @@ func (p *Pending) Wait(ctx context.Context) (string, error) {
 	case <-p.done:
 		return p.value, p.err
 	case <-ctx.Done():
-		return "", transportError(p.host, ctx.Err())
+		return "", backend.TransportError(p.host, ctx.Err())
 	}
 }
 
@@ -121,12 +127,12 @@ func (c *Client) enqueue(ctx context.Context, call Call) *Pending {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := len(c.waiting); n > 0 {
-		if last := c.waiting[n-1]; last.call.shares(call) && last.ctx == ctx && last.host == c.api.String() && last.subID == c.subID {
+		if last := c.waiting[n-1]; last.call.shares(call) && last.ctx == ctx && last.host == c.api.String() && last.subID == c.subID && last.backend == c.backend {
 			last.joined++
 			return last
 		}
 	}
-	p := &Pending{call: call, ctx: ctx, host: c.api.String(), subID: c.subID, done: make(chan struct{})}
+	p := &Pending{call: call, ctx: ctx, host: c.api.String(), subID: c.subID, backend: c.backend, done: make(chan struct{})}
 	c.waiting = append(c.waiting, p)
 	if !c.working {
 		c.working = true
@@ -161,7 +167,7 @@ func (c *Client) runSafely(p *Pending) (value string, err error) {
 		}
 	}()
 	if err := p.ctx.Err(); err != nil {
-		return "", transportError(p.host, err) // given up before its turn
+		return "", backend.TransportError(p.host, err) // given up before its turn
 	}
 	return c.run(p)
 }
@@ -210,4 +216,16 @@ func panicText(r any) string {
 		return v
 	}
 	return "a panic"
+}
+
+// clip bounds a value quoted back in a message, which may be absurd.
+func clip(s string) string {
+	max := 200
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max] + "…"
 }

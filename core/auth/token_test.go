@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/native"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
@@ -184,7 +185,11 @@ func (p *fakePrompt) Prompt(ctx context.Context, r auth.PromptRequest) (auth.Pro
 	if err != nil || reply.User == nil {
 		return auth.PromptResult{}, &auth.Error{Code: auth.CodeAuthFailed, Message: "refused"}
 	}
-	return auth.PromptResult{Session: reply.User.Session, Token: reply.Token}, nil
+	res := auth.PromptResult{Session: reply.User.Session}
+	if reply.Token != nil {
+		res.Token = &backend.Token{Value: reply.Token.Value, Expires: time.UnixMilli(reply.Token.Expires)}
+	}
+	return res, nil
 }
 
 func (p *fakePrompt) count() int {

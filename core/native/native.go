@@ -13,6 +13,10 @@ import (
 	"net/http/cookiejar"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex"
+	"github.com/pbxauth/pbxauth/core/backend/ping"
+	"github.com/pbxauth/pbxauth/core/backend/vodia"
 	"github.com/pbxauth/pbxauth/core/wire"
 )
 
@@ -69,10 +73,11 @@ func Random(b []byte) error {
 	return err
 }
 
-// NewClient returns an auth.Client for host with a fresh cookie jar, memory
+// NewClient returns an auth.Client for host (IPCortex; SetHostFor picks Vodia or Ping) with a fresh cookie jar, memory
 // storage, the system clock, crypto/rand and the live feed over WebSockets
 // (sharing the jar): what a Go program needs.
 func NewClient(host string) (*auth.Client, error) {
 	t := NewTransport()
-	return auth.New(auth.Config{Transport: t, Dialer: &WebSockets{HTTP: t.HTTP}, Host: host, Random: Random})
+	return auth.New(auth.Config{Transport: t, Dialer: &WebSockets{HTTP: t.HTTP}, Host: host, Random: Random,
+		Backends: []backend.Backend{ipcortex.New(), vodia.New(), ping.New()}})
 }

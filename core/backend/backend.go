@@ -1,0 +1,226 @@
+// Package backend is the seam between the client (core/auth), which keeps
+// what every phone system shares (the call queue, sub-IDs, credentials, the
+// user's properties and their refresh), and the systems themselves: how each
+// logs in, checks and ends a login, and what it can and cannot do. Each
+// system is a package of its own beside this one (ipcortex, vodia, ping);
+// the browser build links only what it uses, and none of them links
+// net/http or encoding/json.
+package backend
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Backend is one phone system's half of the login contract. Every method
+// gets the Target of the call: where it goes and what it carries.
+type Backend interface {
+	// Name is how setHost's backend option names it.
+	Name() string
+	// Supports reports whether the system can do what a feature names;
+	// the client refuses the others with CodeBadOption.
+	Supports(f Feature) bool
+	// Login logs in with a username and password, or with a token (or
+	// temporary id), and returns what the login made.
+	Login(ctx context.Context, at Target, r LoginRequest) (*Login, error)
+	// Check returns the user of the login the Target carries, or an Error
+	// with CodeLoginRequired (or CodeAuthFailed) when there is none.
+	Check(ctx context.Context, at Target) (*User, error)
+	// Logout ends the login (and revokes token, where tokens exist). It
+	// succeeds when there was none.
+	Logout(ctx context.Context, at Target, token string) error
+	// Cleanup, SetCompany and RTCReset are the IPCortex extras; a backend
+	// that does not Support them is never asked.
+	Cleanup(ctx context.Context, at Target) error
+	SetCompany(ctx context.Context, at Target, company string) (*User, error)
+	RTCReset(ctx context.Context, at Target, getNew bool) (string, error)
+}
+
+// Feature names what a backend may or may not do.
+type Feature string
+
+// The features.
+const (
+	FeaturePassword  Feature = "username and password"
+	FeatureTokens    Feature = "tokens"       // login with a token or temporary id
+	FeatureMakeToken Feature = "saved tokens" // logins make tokens with classes (application, notoken, tokenCB)
+	FeatureCleanup   Feature = "exit's clean-up"
+	FeatureCompany   Feature = "setCompany"
+	FeatureRTCReset  Feature = "rtcReset"
+	FeatureFeed      Feature = "startFeed"
+	FeatureOverlay   Feature = "the login overlay"
+	FeatureAPIKey    Feature = "API keys"
+)
+
+// Unsupported is the error for a feature a backend cannot honour.
+func Unsupported(b Backend, f Feature) *Error {
+	return &Error{Code: CodeBadOption, Message: "the " + b.Name() + " backend cannot do " + string(f) + "; it is an IPCortex feature"}
+}
+
+// Target is one call's destination and credential.
+type Target struct {
+	Host, SubID string
+	Cred        Credential
+	Transport   Transport
+	Timeout     time.Duration
+}
+
+// Do performs one exchange under the Target's deadline and turns a failed
+// one into an *Error (CodeTimeout or CodeNetwork) naming the host.
+func (t Target) Do(ctx context.Context, req *Request) (*Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
+	defer cancel()
+	resp, err := t.Transport.Do(ctx, req)
+	if err != nil {
+		return nil, TransportError(t.Host, err)
+	}
+	if ctx.Err() != nil { // a transport that answered after the deadline
+		return nil, TransportError(t.Host, ctx.Err())
+	}
+	return resp, nil
+}
+
+// Credential is what a call carries. Its zero value carries nothing
+// explicitly: the transport's cookie may then carry a session.
+type Credential struct {
+	// Session is what a login made, opaque to the client: the backend that
+	// made it reads it back (a session id, a bearer token).
+	Session string
+	// Key is an API key (IPCortex): in the header when KeyInHeader, else in
+	// the body.
+	Key         string
+	KeyInHeader bool
+}
+
+// LoginRequest is a login with credentials or with a token.
+type LoginRequest struct {
+	Username, Password string
+	Token              string // a token or temporary id, instead of the above
+	NoToken            bool
+	Application        string
+	Origin             string
+}
+
+// Login is what a login made: the user, the credential later calls carry,
+// and a token to keep for the next page load (nil where there is none).
+type Login struct {
+	User    *User
+	Session string
+	Token   *Token
+}
+
+// Token is a saved-login token and when it expires unless used.
+type Token struct {
+	Value   string
+	Expires time.Time
+}
+
+// User is the logged-in user's properties, as every backend maps them.
+type User struct {
+	ID      int64
+	Login   string
+	Name    string
+	Company string
+	Home    string
+	Perms   map[string]string
+}
+
+// Transport performs one HTTP exchange and must return when ctx ends.
+// Request.Cookies says whether it may send and keep cookies.
+type Transport interface {
+	Do(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Request is one HTTP request.
+type Request struct {
+	Method string
+	URL    string
+	Header map[string]string
+	Body   []byte
+	// Cookies: send and keep cookies. False when the request carries its
+	// credential explicitly, so that it carries exactly one.
+	Cookies bool
+}
+
+// Response is one HTTP response. Transports may cut Body at MaxBody+1
+// bytes; longer replies are refused anyway.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// MaxBody bounds replies.
+const MaxBody = 64 << 10
+
+// Code is a stable, machine-readable reason for a failure. Pages see it as the
+// `code` of the rejected Error; it never changes meaning between releases.
+type Code string
+
+// The codes.
+const (
+	// CodeAuthFailed: the server refused the username and password or API key.
+	CodeAuthFailed Code = "auth_failed"
+	// CodeLoginRequired: there is no valid login and none could be made
+	// without asking the user.
+	CodeLoginRequired Code = "login_required"
+	// CodeForbidden: logged in, but the user may not do this.
+	CodeForbidden Code = "forbidden"
+	// CodeNetwork: the server could not be reached.
+	CodeNetwork Code = "network"
+	// CodeTimeout: the server did not answer within the deadline.
+	CodeTimeout Code = "timeout"
+	// CodeServer: the server answered with an error or something that is not
+	// the documented reply.
+	CodeServer Code = "server"
+	// CodeBadOption: the caller passed an option or argument that is not valid.
+	CodeBadOption Code = "bad_option"
+	// CodePopupClosed: the user closed the login overlay.
+	CodePopupClosed Code = "popup_closed"
+	// CodePopupBlocked: the login overlay could not be shown.
+	CodePopupBlocked Code = "popup_blocked"
+	// CodeInternal: a fault of this module; the call failed, the client
+	// keeps working.
+	CodeInternal Code = "internal"
+)
+
+// Error is every failure of the client and its backends: a stable Code, a
+// message a person can act on, and the underlying error if there is one.
+type Error struct {
+	Code    Code
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// NewError returns an *Error.
+func NewError(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// CodeOf returns the Code of err, or "" if err is not an *Error.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// TransportError classifies a failed exchange: a deadline is a timeout,
+// anything else a network failure.
+func TransportError(host string, err error) *Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeTimeout, Message: "the PBX at " + host + " did not answer in time; check that it is up and reachable, then try again", Err: err}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &Error{Code: CodeNetwork, Message: "the request to " + host + " was cancelled", Err: err}
+	}
+	return &Error{Code: CodeNetwork, Message: "cannot reach the PBX at " + host + "; check the host given to setHost and the network", Err: err}
+}

@@ -1,0 +1,172 @@
+// Package ping is the Ping PBX's half of the login contract, after the
+// vendor's document: username and password through Authorization: Basic at
+// /auth/login (which answers with a session, carried explicitly here so
+// that pages on another site keep it), or a JWT through Authorization:
+// Bearer on every call; the user's properties come from
+// /api/extensions/me. Ping has no saved tokens, companies, phone password
+// or feed: those are refused with bad_option.
+package ping
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/wire"
+)
+
+// Name is the backend's name for setHost's option.
+const Name = "ping"
+
+// Paths of the Ping API.
+const (
+	PathLogin      = "/auth/login"
+	PathLogout     = "/auth/logout"
+	PathExtensions = "/api/extensions/"
+	PathMe         = "/api/extensions/me"
+)
+
+// The two kinds of credential, as the client keeps them (opaque to it).
+const (
+	bearer  = "bearer "
+	session = "session "
+)
+
+// Backend is the Ping backend.
+type Backend struct{}
+
+// New returns the Ping backend.
+func New() Backend { return Backend{} }
+
+// Name returns "ping".
+func (Backend) Name() string { return Name }
+
+// Supports: a username and password, or a JWT given as a token.
+func (Backend) Supports(f backend.Feature) bool {
+	return f == backend.FeaturePassword || f == backend.FeatureTokens
+}
+
+// Login logs in with Basic credentials, or checks a JWT.
+func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRequest) (*backend.Login, error) {
+	cred := bearer + r.Token
+	if r.Token == "" {
+		basic := base64.StdEncoding.EncodeToString([]byte(r.Username + ":" + r.Password))
+		resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: at.Host + PathLogin,
+			Header: map[string]string{"Authorization": "Basic " + basic}})
+		if err != nil {
+			return nil, err
+		}
+		if !backend.OK(resp) {
+			return nil, backend.Failure("Ping PBX", at.Host, resp, backend.CodeAuthFailed)
+		}
+		id, err := sessionOf(resp.Body)
+		if err != nil {
+			return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " answered the login without a session", Err: err}
+		}
+		cred = session + id
+	}
+	at.Cred = backend.Credential{Session: cred}
+	u, err := b.Check(ctx, at)
+	if backend.CodeOf(err) == backend.CodeLoginRequired {
+		return nil, backend.NewError(backend.CodeAuthFailed, "the Ping PBX at "+at.Host+" refused the token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &backend.Login{User: u, Session: cred}, nil
+}
+
+// sessionOf reads {"session": ID}.
+func sessionOf(body []byte) (string, error) {
+	var id string
+	r := wire.NewReader(body)
+	err := r.Object(func(key string) error {
+		if key == "session" {
+			return r.String(&id)
+		}
+		return r.Skip()
+	})
+	if err == nil && id == "" {
+		err = errNoSession
+	}
+	return id, err
+}
+
+var errNoSession = backend.NewError(backend.CodeServer, "no session in the reply")
+
+// Check reads the caller's own extension.
+func (Backend) Check(ctx context.Context, at backend.Target) (*backend.User, error) {
+	resp, err := at.Do(ctx, request(at, "GET", PathMe))
+	if err != nil {
+		return nil, err
+	}
+	if !backend.OK(resp) {
+		return nil, backend.Failure("Ping PBX", at.Host, resp, backend.CodeLoginRequired)
+	}
+	var name, ext, domain string
+	r := wire.NewReader(resp.Body)
+	if err := r.Object(func(key string) error {
+		switch key {
+		case "name":
+			return r.String(&name)
+		case "extension":
+			return r.String(&ext)
+		case "domain":
+			return r.String(&domain)
+		}
+		return r.Skip()
+	}); err != nil || ext == "" {
+		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an extension that is not the documented JSON; check that setHost names a Ping PBX", Err: err}
+	}
+	id, _ := strconv.ParseInt(ext, 10, 64)
+	return &backend.User{ID: id, Login: ext, Name: name, Company: domain, Home: domain, Perms: map[string]string{}}, nil
+}
+
+// Logout ends a Basic login's session; a JWT is stateless, so there is
+// nothing to end on the server.
+func (Backend) Logout(ctx context.Context, at backend.Target, _ string) error {
+	if strings.HasPrefix(at.Cred.Session, bearer) {
+		return nil
+	}
+	resp, err := at.Do(ctx, request(at, "POST", PathLogout))
+	if err != nil {
+		return err
+	}
+	if !backend.OK(resp) {
+		return backend.Failure("Ping PBX", at.Host, resp, backend.CodeLoginRequired)
+	}
+	return nil
+}
+
+// request is a call carrying the Target's credential: the JWT as Bearer, the
+// session in the header, or nothing explicit (then the cookie, where the
+// browser sends it).
+func request(at backend.Target, method, path string) *backend.Request {
+	req := &backend.Request{Method: method, URL: at.Host + path, Header: map[string]string{}}
+	switch s := at.Cred.Session; {
+	case strings.HasPrefix(s, bearer):
+		req.Header["Authorization"] = "Bearer " + strings.TrimPrefix(s, bearer)
+	case strings.HasPrefix(s, session):
+		req.Header["Authorization"] = wire.SessionHeaderPrefix + strings.TrimPrefix(s, session)
+	default:
+		req.Cookies = true
+	}
+	return req
+}
+
+// Cleanup, SetCompany and RTCReset are not Ping's; the client never asks.
+func (b Backend) Cleanup(context.Context, backend.Target) error {
+	return backend.Unsupported(b, backend.FeatureCleanup)
+}
+
+// SetCompany is not Ping's.
+func (b Backend) SetCompany(context.Context, backend.Target, string) (*backend.User, error) {
+	return nil, backend.Unsupported(b, backend.FeatureCompany)
+}
+
+// RTCReset is not Ping's.
+func (b Backend) RTCReset(context.Context, backend.Target, bool) (string, error) {
+	return "", backend.Unsupported(b, backend.FeatureRTCReset)
+}
