@@ -43,14 +43,17 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	if req.Cookies {
 		credentials = "include"
 	}
-	init, err := safejs.ValueOf(map[string]any{
+	fields := map[string]any{
 		"method":      req.Method,
 		"headers":     headers,
-		"body":        string(req.Body),
 		"credentials": credentials,
 		"mode":        "cors",
 		"redirect":    "error",
-	})
+	}
+	if len(req.Body) > 0 { // a GET may carry none
+		fields["body"] = string(req.Body)
+	}
+	init, err := safejs.ValueOf(fields)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,35 @@
 // overlay and the demo page, speaks the REST auth contract of web/PROTOCOL.md
 // against a set of users, and trusts cross-origin pages only from the origins
 // it is given, and serves the live feed, a WebSocket at /rest/feed that tells
-// a client at once that its session has ended.
+// a client at once that its session has ended. On the same port it speaks
+// two more phone systems' contracts, for the same users (web/PROTOCOL.md,
+// "Vodia" and "Ping"): Vodia's third-party login at /rest/system/session,
+// and Ping's login at /auth/login with its extension directory at
+// /api/extensions/.
 //
 //	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST] [-hosts LIST]
 //	             [-token-classes LIST] [-test-clock] [-server-version V]
-//	             [-state FILE]
+//	             [-state FILE] [-vodia-admin LOGIN:PASSWORD] [-ping-key FILE]
+//	go run ./web token -user LOGIN [-ttl 24h] [-ping-key FILE] [-users FILE]
+//
+// -vodia-admin gives the Vodia admin, the one account that may ask for
+// temporary session ids with Basic credentials (default: the demo admin,
+// admin:vodia-demo). Only a bcrypt hash of the password is kept; the command
+// line itself may be seen by other users of the machine (ps), so give a real
+// password only on a machine of your own.
+//
+// -ping-key FILE holds the key that signs Ping's JSON Web Tokens: 32 bytes as
+// 64 hex digits (openssl rand -hex 32 makes one). A missing FILE is made
+// with a new random key and mode 0600; a FILE that others may read is
+// refused. Default: pbxauth/ping.key in the user's configuration directory
+// ($XDG_CONFIG_HOME, else ~/.config, on Linux), which the token command uses
+// too. Whoever reads the key can make tokens for every user.
+//
+// The token subcommand prints on stdout a Ping JWT for the user whose login
+// is LOGIN (it must have an extension), valid for -ttl (default 24h) from
+// now on the real clock and signed with the key of -ping-key (made if
+// missing, as above); -users names the users file the server reads (default:
+// the demo users). A client sends it as "Authorization: Bearer TOKEN".
 //
 // -token-classes gives the login tokens of some origins a longer life when
 // the login asks for none, as "https://app.example=longLogin,
@@ -14,7 +38,8 @@
 // an entry a token lives 24 hours).
 //
 // -test-clock is for tests only, never for production: sessions, login
-// tokens and external users then run on a clock that starts at the real time
+// tokens and external users (and Vodia's temporary ids and sessions, Ping's
+// sessions and the expiry of its tokens) then run on a clock that starts at the real time
 // and that anyone who can reach the server moves forward with POST
 // /test/clock {"advance":"25h"} (the reply is {"now": MS}), so that browser
 // tests can see logins expire. Without it that path is 404. The live feeds
@@ -32,7 +57,8 @@
 // crash keeps nothing, but cannot bring back a login that ended after the
 // start). A restarted server so still accepts the session ids and tokens it
 // gave out, and the live feeds its stop closed with 1012 reconnect to the
-// same logins. A FILE that exists but is not a valid state file, and a
+// same logins (Vodia's and Ping's sessions are not kept: their clients log
+// in again). A FILE that exists but is not a valid state file, and a
 // directory where FILE cannot be written, stop the server at start (exit 1)
 // rather than let it start empty or lose its state at the stop. FILE holds
 // session ids and tokens, with which anyone who reads it can act as their
@@ -69,9 +95,11 @@ import (
 
 	"github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/pbx"
+	"github.com/pbxauth/pbxauth/web/ping"
 	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
+	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // Server timeouts: bodies are at most 64 KiB, so slow clients are cut off
@@ -96,10 +124,18 @@ func main() {
 
 // run is the program: it serves until ctx ends and returns the exit code, 0
 // after a graceful stop, 1 when it cannot start or serve, 2 for bad usage.
+// With the first argument "token", it prints a Ping token instead.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "token" {
+		return runToken(args[1:], stdout, stderr)
+	}
 	logger := log.New(stderr, "", log.LstdFlags)
 	fs := flag.NewFlagSet("web", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: web [flags]                the local PBX server\n       web token -user LOGIN ...  print a Ping JWT (web token -h)\n\nflags:")
+		fs.PrintDefaults()
+	}
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT`; :0 picks a free port")
 	usersFile := fs.String("users", "", "load the users from a JSON `FILE` (default: the demo users alice, bob and carol)")
 	origins := fs.String("origins", "", "trust pages from these comma-separated `ORIGINS`, scheme://host[:port], :* for any port\n(default: http and https on localhost, 127.0.0.1 and [::1], any port)")
@@ -107,6 +143,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	tokenClasses := fs.String("token-classes", "", "give the login tokens of these origins a class when the login names no application:\ncomma-separated `LIST` of ORIGIN=CLASS, ORIGIN as for -origins, CLASS refreshable (alive while used daily)\nor longLogin (alive while used weekly); e.g. https://app.example=longLogin,http://localhost:*=refreshable\n(default: every token lives 24 hours)")
 	serverVersion := fs.String("server-version", "", "announce `VERSION` to the live feed's clients (default: the build's, "+feed.BuildVersion()+");\ntests use it to show clients a replaced server")
 	stateFile := fs.String("state", "", "keep sessions, login tokens and external users across restarts in `FILE` (JSON): read (and removed) at start if it\nexists (a corrupt one stops the start), written at a graceful stop with mode 0600; it holds session ids\nand tokens, with which whoever reads it can act as their users: keep it private (default: nothing is kept)")
+	vodiaAdmin := fs.String("vodia-admin", vodia.DemoAdmin, "the Vodia admin, who may ask for temporary session ids, as `LOGIN:PASSWORD`\n(only a hash of the password is kept; other users of this machine may see the command line)")
+	pingKey := pingKeyFlag(fs)
 	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,11 +153,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "unexpected arguments %q; see -h\n", fs.Args())
+		fmt.Fprintf(stderr, "unexpected arguments %q; see -h (the token command comes first: web token -user LOGIN)\n", fs.Args())
 		return 2
 	}
 
 	cfg := pbx.Config{Logger: logger, Origins: pbx.DefaultOrigins()}
+	admin, err := vodia.ParseAdmin(*vodiaAdmin)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg.VodiaAdmin = admin
 	cfg.Feed.Version = *serverVersion
 	if *origins != "" {
 		list, err := pbx.ParseOrigins(*origins)
@@ -151,6 +195,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.Users = users.NewDirectory(us)
+	if *usersFile == "" {
+		cfg.PingPresence = ping.DemoPresence(time.Now()) // the test clock, if any, starts at the real time too
+	}
+	if cfg.PingKey, err = loadPingKey(*pingKey); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -203,6 +254,80 @@ func loadState(srv *pbx.Server, file string) error {
 		return fmt.Errorf("state file: %w", err)
 	}
 	return pbx.CheckStateDir(file)
+}
+
+// pingKeyFlag defines -ping-key on fs.
+func pingKeyFlag(fs *flag.FlagSet) *string {
+	def, err := ping.DefaultKeyFile()
+	if err != nil {
+		def = "" // loadPingKey says why
+	}
+	return fs.String("ping-key", def, "sign Ping's JWTs with the key in `FILE` (32 bytes as 64 hex digits), made with mode 0600 if missing;\nwhoever reads it can make tokens for every user")
+}
+
+// loadPingKey reads (or makes) the key file, or says why there is none.
+func loadPingKey(file string) ([]byte, error) {
+	if file == "" {
+		if _, err := ping.DefaultKeyFile(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("ping key: -ping-key is empty; give a FILE")
+	}
+	return ping.LoadKey(file)
+}
+
+// runToken is the token command: it prints a Ping JWT for a user and returns
+// the exit code, 1 when it cannot make one, 2 for bad usage.
+func runToken(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("web token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: web token -user LOGIN [-ttl 24h] [-ping-key FILE] [-users FILE]\n\nprints a Ping JWT for the user on stdout; send it as Authorization: Bearer TOKEN")
+		fs.PrintDefaults()
+	}
+	login := fs.String("user", "", "make the token for the user with this `LOGIN` (it needs an extension)")
+	ttl := fs.Duration("ttl", 24*time.Hour, "the token is valid for this `DURATION` from now")
+	usersFile := fs.String("users", "", "the users `FILE` the server reads (default: the demo users)")
+	pingKey := pingKeyFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "unexpected arguments %q; see web token -h\n", fs.Args())
+		return 2
+	case *login == "":
+		fmt.Fprintln(stderr, "give the user: web token -user LOGIN")
+		return 2
+	case *ttl <= 0:
+		fmt.Fprintf(stderr, "-ttl %s: give a positive duration, such as 24h\n", *ttl)
+		return 2
+	}
+	us, err := loadUsers(*usersFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	u, ok := users.NewDirectory(us).ByLogin(*login)
+	if !ok {
+		fmt.Fprintf(stderr, "no user %q in the users file\n", *login)
+		return 1
+	}
+	key, err := loadPingKey(*pingKey)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	tok, err := ping.Mint(key, u, time.Now(), *ttl)
+	if err != nil {
+		fmt.Fprintf(stderr, "token: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, tok)
+	return 0
 }
 
 // loadUsers reads the users file, or returns the demo users without one.

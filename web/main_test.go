@@ -39,7 +39,22 @@ func TestMain(m *testing.M) {
 		os.Args = append([]string{"web"}, strings.Fields(os.Getenv(runMainEnv))...)
 		main()
 	}
-	os.Exit(m.Run())
+	os.Exit(runTests(m))
+}
+
+// runTests runs the tests with a configuration directory of their own, so
+// that servers started without -ping-key make their key there and not in
+// the user's.
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "pbx-web-test-config-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	for _, v := range []string{"XDG_CONFIG_HOME", "HOME", "AppData", "home"} {
+		os.Setenv(v, dir)
+	}
+	return m.Run()
 }
 
 // syncBuffer collects the server's stderr from its goroutines.
@@ -265,6 +280,9 @@ func TestRunFails(t *testing.T) {
 	badState := filepath.Join(t.TempDir(), "state.json")
 	require.NoError(t, os.WriteFile(badState, []byte(`{"version": 1, "sessions": [], "session": []}`), 0o600))
 	stateInMissingDir := filepath.Join(t.TempDir(), "none", "state.json")
+	openKey := filepath.Join(t.TempDir(), "ping.key")
+	require.NoError(t, os.WriteFile(openKey, []byte(strings.Repeat("ab", 32)), 0o644))
+	require.NoError(t, os.Chmod(openKey, 0o644))
 
 	tests := []struct {
 		name   string
@@ -292,6 +310,14 @@ func TestRunFails(t *testing.T) {
 			"state file " + badState + ` is corrupt: json: unknown field "session"; fix it, or remove it to start empty`},
 		{"state file in a missing directory", []string{"-addr", "127.0.0.1:0", "-state", stateInMissingDir}, 1,
 			"state file " + stateInMissingDir + " cannot be written"},
+		{"help lists -vodia-admin", []string{"-h"}, 0, "-vodia-admin LOGIN:PASSWORD"},
+		{"help lists -ping-key", []string{"-h"}, 0, "-ping-key FILE"},
+		{"bad vodia admin", []string{"-addr", "127.0.0.1:0", "-vodia-admin", "admin"}, 2, "vodia admin: write LOGIN:PASSWORD"},
+		{"vodia admin without a password", []string{"-addr", "127.0.0.1:0", "-vodia-admin", "admin:"}, 2, "vodia admin: give a login and a password"},
+		{"ping key readable by others", []string{"-addr", "127.0.0.1:0", "-ping-key", openKey}, 1, "may be read by others"},
+		{"ping key that is no key", []string{"-addr", "127.0.0.1:0", "-ping-key", badUsers}, 1, "holds no key"},
+		{"empty ping key", []string{"-addr", "127.0.0.1:0", "-ping-key", ""}, 1, "-ping-key is empty"},
+		{"token command after flags", []string{"-addr", "127.0.0.1:0", "token"}, 2, "the token command comes first"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -176,6 +176,7 @@ type pbxProcess struct {
 
 func startOwnPBX(tb *tab, args ...string) *pbxProcess {
 	tb.t.Helper()
+	args = append(args, "-ping-key", env.pingKey) // never the user's own config directory
 	p := &pbxProcess{tb: tb, args: args, log: &capBuffer{max: 1 << 20}}
 	p.start("127.0.0.1:0")
 	tb.t.Cleanup(p.stop)
@@ -256,7 +257,7 @@ func TestFeedSurvivesARestart(t *testing.T) {
 		}
 	}
 
-	pbx.args = []string{"-state", state, "-server-version", "v2"}
+	pbx.args = []string{"-state", state, "-server-version", "v2", "-ping-key", env.pingKey}
 	pbx.restart(0)
 	tb.waitFor("F.events.some(function (e) { return e.errno === 100; })", "errno 100 after a restart into another version")
 	tb.waitFor("F.ups >= 3", "the feed to keep running after the version change")

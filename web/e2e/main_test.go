@@ -40,6 +40,7 @@ var env struct {
 	pbx     string // the PBX's origin, http://127.0.0.1:PORT
 	pbxLog  *capBuffer
 	bin     string // the PBX server binary, for tests that start their own
+	pingKey string // the key file the PBX signs Ping JWTs with
 	pages   *pageServer
 	browser context.Context // a chromedp context with a running browser
 
@@ -102,7 +103,8 @@ func setUp() (stop func(), err error) {
 	}
 	env.bin = bin
 	env.pbxLog = &capBuffer{max: 1 << 20}
-	pbx, stopPBX, err := startServer(bin, env.pbxLog, "-addr", "127.0.0.1:0", "-test-clock")
+	env.pingKey = filepath.Join(tmp, "ping.key")
+	pbx, stopPBX, err := startServer(bin, env.pbxLog, "-addr", "127.0.0.1:0", "-test-clock", "-ping-key", env.pingKey)
 	if err != nil {
 		return stop, err
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/ping"
+	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // call is one REST request that passed the checks every path shares.
@@ -174,6 +176,45 @@ func (s *Server) replyError(w http.ResponseWriter, err error) {
 		Result: wire.ResultFail,
 		Error:  &wire.Error{Code: f.code, Message: f.message},
 	})
+}
+
+// The phone systems whose contracts the server speaks, by path.
+const (
+	systemIPCortex = iota
+	systemVodia
+	systemPing
+)
+
+// system returns the phone system whose contract path belongs to.
+func system(path string) int {
+	switch {
+	case path == vodia.Path:
+		return systemVodia
+	case strings.HasPrefix(path, "/auth/"), strings.HasPrefix(path, ping.PathExtensions):
+		return systemPing
+	}
+	return systemIPCortex
+}
+
+// refuse answers a request that the server's checks (Host, Origin) or a
+// panic stop, in the failure format of the path's phone system: Vodia's and
+// Ping's {"error": "..."}, or the IPCortex "fail" reply everywhere else.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	sys := system(r.URL.Path)
+	if sys == systemIPCortex {
+		s.replyError(w, err)
+		return
+	}
+	var f *failure
+	if !errors.As(err, &f) {
+		s.log.Printf("internal error: %v", err)
+		f = &failure{status: http.StatusInternalServerError, message: "the server failed; its log says why"}
+	}
+	if sys == systemVodia {
+		vodia.Fail(w, f.status, f.message)
+	} else {
+		ping.Fail(w, f.status, f.message)
+	}
 }
 
 // reply writes a JSON reply. Replies carry session ids and passwords, so no

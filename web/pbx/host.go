@@ -72,7 +72,7 @@ func (s *Server) serves(host string) bool {
 func (s *Server) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.serves(r.Host) {
-			s.replyError(w, fail(http.StatusMisdirectedRequest, wire.CodeHostNotAllowed,
+			s.refuse(w, r, fail(http.StatusMisdirectedRequest, wire.CodeHostNotAllowed,
 				"this server does not serve the host %q; if that is its name, start it with -hosts to add it", r.Host))
 			return
 		}

@@ -68,7 +68,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				s.log.Print(err)
 				panic(http.ErrAbortHandler) // the reply has begun; cut it off rather than let it look whole
 			}
-			s.replyError(w, err)
+			s.refuse(w, r, err)
 		}()
 		next.ServeHTTP(w, r)
 	})

@@ -96,14 +96,14 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 			return
 		}
 		if !s.trusts(origin) {
-			s.replyError(w, fail(http.StatusForbidden, wire.CodeOriginNotAllowed,
+			s.refuse(w, r, fail(http.StatusForbidden, wire.CodeOriginNotAllowed,
 				"this server does not trust pages from %s; start it with -origins to add it", origin))
 			return
 		}
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", http.MethodPost)
+			h.Set("Access-Control-Allow-Methods", allowedMethods(r.URL.Path))
 			h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
@@ -111,6 +111,18 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// allowedMethods are the methods a preflight allows on path: POST on the
+// IPCortex paths, and what Vodia's and Ping's paths take.
+func allowedMethods(path string) string {
+	switch system(path) {
+	case systemVodia:
+		return "GET, POST, DELETE"
+	case systemPing:
+		return "GET, POST"
+	}
+	return http.MethodPost
 }
 
 // ownOrigin is the origin the request was sent to.

@@ -3,9 +3,11 @@
 // clean-up, company selection, phone password reset and the creation of
 // external users, with sessions per sub-ID, tokens bound to an application
 // origin, and stateless API keys) and the live feed that tells a client at
-// once that its session has ended, guards them with the served-host and
-// trusted-origin rules, logs one line per request and serves everything else
-// from a static handler.
+// once that its session has ended, and beside them the halves of two other
+// phone systems on the same port: Vodia's third-party login (web/vodia) and
+// Ping's login and extension directory (web/ping). It guards them all with
+// the served-host and trusted-origin rules, logs one line per request and
+// serves everything else from a static handler.
 package pbx
 
 import (
@@ -17,10 +19,12 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/feed"
+	"github.com/pbxauth/pbxauth/web/ping"
 	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"
+	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // Config says whom the server knows and whom it trusts. Every field may be
@@ -61,6 +65,17 @@ type Config struct {
 	// build's) and its timeouts (default: the protocol's). Its Logger
 	// defaults to Logger.
 	Feed feed.Options
+	// VodiaAdmin is the Vodia admin, who may ask for temporary session ids
+	// (see vodia.ParseAdmin); nil: nobody may.
+	VodiaAdmin *vodia.Admin
+	// PingKey signs and checks Ping's JWTs, ping.KeySize bytes (see
+	// ping.LoadKey); nil: a random key for this server's life, so that no
+	// token made elsewhere works.
+	PingKey []byte
+	// PingPresence is what Ping's extension objects say of each user, by
+	// login (ping.DemoPresence for the demo users); nil: everyone is
+	// available, without a profile or calls.
+	PingPresence map[string]ping.Presence
 }
 
 // Server is the local PBX server, an http.Handler.
@@ -71,6 +86,8 @@ type Server struct {
 	tokens       *token.Store
 	testClock    *testclock.Clock // nil: none
 	feeds        *feed.Hub
+	vodia        *vodia.Handler
+	ping         *ping.Handler
 	tokenClasses map[string]string
 	origins      []string
 	hosts        []hostName
@@ -119,6 +136,8 @@ func New(cfg Config) *Server {
 		feedOpts.Logger = s.log
 	}
 	s.feeds = feed.New(feedSessions{s}, feedOpts)
+	s.vodia = vodia.New(vodia.Config{Users: s.users, Now: now, Admin: cfg.VodiaAdmin})
+	s.ping = ping.New(ping.Config{Users: s.users, Now: now, Key: cfg.PingKey, Presence: cfg.PingPresence})
 	static := cfg.Static
 	if static == nil {
 		static = http.NotFoundHandler()
@@ -137,6 +156,9 @@ func New(cfg Config) *Server {
 	if cfg.TestClock != nil {
 		top.Handle(testclock.Path, s.checkOrigin(cfg.TestClock))
 	}
+	top.Handle(vodia.Path, s.checkOrigin(s.vodia))
+	top.Handle("/auth/", s.checkOrigin(s.ping))
+	top.Handle(ping.PathExtensions, s.checkOrigin(s.ping))
 	top.Handle("/", publicFiles(static))
 	s.handler = s.logRequests(s.recoverPanics(s.checkHost(top)))
 	return s
@@ -166,11 +188,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Sweep drops the dead login tokens, the sessions that have expired or
-// whose token has died, and the external users whose time has come.
+// whose token has died, the external users whose time has come, and Vodia's
+// and Ping's expired temporary ids and sessions.
 func (s *Server) Sweep() {
 	s.tokens.Sweep()
 	s.sessions.Sweep() // after the tokens: their sessions go in the same sweep
 	s.externals.Sweep()
+	s.vodia.Sweep()
+	s.ping.Sweep()
 }
 
 // SweepEvery runs Sweep every interval until ctx ends; run it in a goroutine.

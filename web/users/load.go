@@ -30,6 +30,9 @@ type fileUser struct {
 	Perms     map[string]string `json:"perms"`
 	Keys      []string          `json:"keys"`
 	Companies []string          `json:"companies"`
+	Extension string            `json:"extension"`
+	Email     string            `json:"email"`
+	Domain    string            `json:"domain"`
 }
 
 // LoadFile reads a users file; see Load.
@@ -43,11 +46,13 @@ func LoadFile(path string) ([]*User, error) {
 }
 
 // Load reads a users file: a JSON array of users with the fields id, login,
-// password, name, company, home, perms, keys and companies. It refuses unknown
-// fields, wrong types, missing or duplicate ids and logins, duplicate keys,
-// perms other than "yes" and "company" and passwords over MaxPasswordLen
-// bytes, naming the user (by its position, counted from 1) and the field.
-// Passwords are hashed and not kept.
+// password, name, company, home, perms, keys and companies, and the optional
+// extension, email and domain of the Ping and Vodia phone systems. It refuses
+// unknown fields, wrong types, missing or duplicate ids and logins, duplicate
+// keys and extensions, extensions that are not digits, perms other than "yes"
+// and "company" and passwords over MaxPasswordLen bytes, naming the user (by
+// its position, counted from 1) and the field. Passwords are hashed and not
+// kept.
 func Load(r io.Reader) ([]*User, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -95,6 +100,12 @@ func (fu *fileUser) user() (*User, error) {
 		return nil, fmt.Errorf(`"password" is %d bytes; shorten it to at most %d, the most bcrypt checks`, len(fu.Password), MaxPasswordLen)
 	case fu.Home == "" && fu.Company == "":
 		return nil, errors.New(`set "home" (and "company", if it starts in another one)`)
+	case fu.Extension != "" && !validExtension(fu.Extension):
+		return nil, fmt.Errorf(`"extension" is %q; write 1 to %d digits, such as "40"`, fu.Extension, MaxExtensionLen)
+	case fu.Email != "" && (strings.TrimSpace(fu.Email) != fu.Email || !strings.Contains(fu.Email, "@")):
+		return nil, fmt.Errorf(`"email" is %q; write an address such as "alice@example.com", or leave it out`, fu.Email)
+	case fu.Domain != "" && strings.TrimSpace(fu.Domain) != fu.Domain:
+		return nil, errors.New(`"domain" has surrounding spaces`)
 	}
 	for name, v := range fu.Perms {
 		if v != PermYes && v != PermCompany {
@@ -112,6 +123,9 @@ func (fu *fileUser) user() (*User, error) {
 	if fu.Company == "" {
 		fu.Company = fu.Home
 	}
+	if fu.Domain == "" {
+		fu.Domain = fu.Company
+	}
 	if fu.Perms == nil {
 		fu.Perms = map[string]string{} // the reply shows "perms": {}, not null
 	}
@@ -121,19 +135,34 @@ func (fu *fileUser) user() (*User, error) {
 	}
 	return &User{
 		ID: fu.ID, Login: fu.Login, Name: fu.Name, Company: fu.Company, Home: fu.Home,
-		Perms: fu.Perms, Keys: fu.Keys, Companies: fu.Companies, hash: hash,
+		Perms: fu.Perms, Keys: fu.Keys, Companies: fu.Companies,
+		Extension: fu.Extension, Email: fu.Email, Domain: fu.Domain, hash: hash,
 	}, nil
 }
 
-// uniq finds ids, logins and keys used twice.
+// MaxExtensionLen is the longest extension number: enough for a full
+// international number, which some PBXes use as an extension.
+const MaxExtensionLen = 20
+
+// validExtension reports whether ext is 1 to MaxExtensionLen ASCII digits.
+// Leading zeros are kept: "012345678" is the Ping document's example user.
+func validExtension(ext string) bool {
+	if ext == "" || len(ext) > MaxExtensionLen {
+		return false
+	}
+	return strings.Trim(ext, "0123456789") == ""
+}
+
+// uniq finds ids, logins, keys and extensions used twice.
 type uniq struct {
-	ids    map[int64]bool
-	logins map[string]bool
-	keys   map[string]bool
+	ids        map[int64]bool
+	logins     map[string]bool
+	keys       map[string]bool
+	extensions map[string]bool
 }
 
 func newUniq() *uniq {
-	return &uniq{ids: map[int64]bool{}, logins: map[string]bool{}, keys: map[string]bool{}}
+	return &uniq{ids: map[int64]bool{}, logins: map[string]bool{}, keys: map[string]bool{}, extensions: map[string]bool{}}
 }
 
 func (q *uniq) add(u *User) error {
@@ -143,6 +172,11 @@ func (q *uniq) add(u *User) error {
 	if q.logins[u.Login] {
 		return errors.New(`"login" is used by an earlier user`)
 	}
+	if u.Extension != "" && q.extensions[u.Extension] {
+		// Ping's login names the extension alone, without a domain, so an
+		// extension names one user across every domain.
+		return fmt.Errorf(`"extension" %q is used by an earlier user (in any domain: Ping logs in by extension alone)`, u.Extension)
+	}
 	for _, k := range u.Keys {
 		if q.keys[k] {
 			return errors.New(`"keys" holds a key used earlier; give every key to one user`)
@@ -150,6 +184,9 @@ func (q *uniq) add(u *User) error {
 		q.keys[k] = true
 	}
 	q.ids[u.ID], q.logins[u.Login] = true, true
+	if u.Extension != "" {
+		q.extensions[u.Extension] = true
+	}
 	return nil
 }
 

@@ -1,6 +1,8 @@
 // Package users is the local PBX server's user directory: who may log in, with
-// which password or API key, and which companies each user may select. Users
-// come from a JSON file (see Load) or from the built-in demo set (see Demo).
+// which password or API key, and which companies each user may select, and,
+// for the Ping and Vodia phone systems, each user's extension, e-mail and
+// domain. Users come from a JSON file (see Load) or from the built-in demo
+// set (see Demo).
 // Passwords are kept only as bcrypt hashes. Beside the read-only Directory,
 // Externals holds the external users that administrators create while the
 // server runs: single-use guests without a password.
@@ -32,6 +34,15 @@ type User struct {
 	// External marks an external user (see Externals): it logs in once, with
 	// any password, and may use only chat, AV and file calls.
 	External bool
+	// Extension is the user's phone number inside its domain, digits only;
+	// "" for none. Ping logs in by extension, and Vodia names a user by its
+	// domain and extension. An extension names one user across all domains.
+	Extension string
+	// Email is the user's e-mail address, "" for none.
+	Email string
+	// Domain is the user's Ping and Vodia domain: the company, unless the
+	// users file gives another.
+	Domain string
 
 	hash []byte // bcrypt hash of the password; the password itself is not kept
 }

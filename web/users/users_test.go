@@ -216,3 +216,105 @@ func assertNoString(t *testing.T, v reflect.Value, secret string) {
 		assert.NotContains(t, v.String(), secret)
 	}
 }
+
+// TestPhoneFields: extension, email and domain are optional; the domain
+// defaults to the company (which defaults to home).
+func TestPhoneFields(t *testing.T) {
+	us, err := Load(strings.NewReader(`[
+		{"id": 1, "login": "a", "password": "p", "home": "h", "extension": "012345678", "email": "a@example.com", "domain": "d.example"},
+		{"id": 2, "login": "b", "password": "p", "home": "h", "extension": "9"},
+		{"id": 3, "login": "c", "password": "p", "company": "c", "home": "h"},
+		{"id": 4, "login": "d", "password": "p", "home": "h", "extension": "10"}
+	]`))
+	require.NoError(t, err)
+	assert.Equal(t, "012345678", us[0].Extension, "leading zeros are kept")
+	assert.Equal(t, "a@example.com", us[0].Email)
+	assert.Equal(t, "d.example", us[0].Domain)
+	assert.Equal(t, "h", us[1].Domain, "the domain defaults to the company, here home's")
+	assert.Empty(t, us[1].Email)
+	assert.Equal(t, "c", us[2].Domain, "the domain defaults to the company")
+	assert.Empty(t, us[2].Extension)
+
+	d := NewDirectory(us)
+	u, ok := d.ByExtension("012345678")
+	require.True(t, ok)
+	assert.Same(t, us[0], u)
+	_, ok = d.ByExtension("12345678")
+	assert.False(t, ok, "extensions are strings: a leading zero counts")
+	_, ok = d.ByExtension("")
+	assert.False(t, ok)
+	assert.True(t, d.HasDomain("d.example"))
+	assert.True(t, d.HasDomain("h"))
+	assert.True(t, d.HasDomain("c"), "a domain without extensions is still a domain")
+	assert.False(t, d.HasDomain("nowhere"))
+	assert.False(t, d.HasDomain(""))
+	assert.Equal(t, []*User{us[1], us[3]}, d.Extensions("h"), "ordered as numbers: 9 before 10; c has no extension")
+	assert.Empty(t, d.Extensions("c"))
+	assert.Empty(t, d.Extensions("nowhere"))
+
+	got, err := d.AuthenticateExtension("9", "p")
+	require.NoError(t, err)
+	assert.Same(t, us[1], got)
+	_, err = d.AuthenticateExtension("9", "wrong")
+	assert.ErrorIs(t, err, ErrAuthFailed)
+	_, err = d.AuthenticateExtension("b", "p")
+	assert.ErrorIs(t, err, ErrAuthFailed, "Ping's user name is the extension, not the login")
+	_, err = d.AuthenticateExtension("77", "p")
+	assert.ErrorIs(t, err, ErrAuthFailed)
+	_, err = d.AuthenticateExtension("9", "p"+strings.Repeat("x", MaxPasswordLen))
+	assert.ErrorIs(t, err, ErrAuthFailed)
+}
+
+func TestPhoneFieldErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"extension not digits", `[{"id": 1, "login": "a", "password": "p", "home": "h", "extension": "4a"}]`,
+			`users file: user 1 ("a"): "extension" is "4a"; write 1 to 20 digits`},
+		{"extension with a plus", `[{"id": 1, "login": "a", "password": "p", "home": "h", "extension": "+4640"}]`,
+			`"extension" is "+4640"`},
+		{"extension too long", `[{"id": 1, "login": "a", "password": "p", "home": "h", "extension": "` + strings.Repeat("1", 21) + `"}]`,
+			`write 1 to 20 digits`},
+		{"extension a number", `[{"id": 1, "login": "a", "password": "p", "home": "h", "extension": 40}]`,
+			`field "extension": want a string, got a JSON number`},
+		{"duplicate extension across domains", `[{"id": 1, "login": "a", "password": "p", "home": "h", "extension": "40"},
+			{"id": 2, "login": "b", "password": "p", "home": "h", "domain": "other", "extension": "40"}]`,
+			`users file: user 2 ("b"): "extension" "40" is used by an earlier user`},
+		{"email without @", `[{"id": 1, "login": "a", "password": "p", "home": "h", "email": "alice"}]`,
+			`"email" is "alice"`},
+		{"domain with spaces", `[{"id": 1, "login": "a", "password": "p", "home": "h", "domain": " d "}]`,
+			`"domain" has surrounding spaces`},
+		{"unknown field still", `[{"id": 1, "login": "a", "password": "p", "home": "h", "extention": "40"}]`,
+			`unknown field "extention"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tt.in))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestDemoPhoneFields(t *testing.T) {
+	d := NewDirectory(Demo())
+	tests := []struct {
+		login, password, extension, email, domain string
+	}{
+		{"alice", "wonderland", "40", "alice@example.com", "default"},
+		{"bob", "builder", "41", "", "default"},
+		{"carol", "carolpass", "42", "", "acme"},
+	}
+	for _, tt := range tests {
+		u, ok := d.ByLogin(tt.login)
+		require.True(t, ok)
+		assert.Equal(t, tt.extension, u.Extension, tt.login)
+		assert.Equal(t, tt.email, u.Email, tt.login)
+		assert.Equal(t, tt.domain, u.Domain, tt.login)
+		got, err := d.AuthenticateExtension(tt.extension, tt.password)
+		require.NoError(t, err, "the same password on every system")
+		assert.Same(t, u, got)
+	}
+	assert.Len(t, d.Extensions("default"), 2)
+	assert.Len(t, d.Extensions("acme"), 1)
+}
