@@ -105,3 +105,27 @@ func logConsole(level, msg string) {
 		_, _ = c.Call(level, "IPCortex.PBX.Auth: "+msg)
 	}
 }
+
+// PageDebug logs the client's steps the way the page asks, through its
+// IPCortex.PBX.Auth.debug, read at every step so that a page can switch it
+// on and off at any time: true writes them with console.debug, a function
+// is called with each.
+type PageDebug struct{ Target safejs.Value }
+
+// Log reports one step.
+func (d PageDebug) Log(msg string) {
+	v, err := prop(d.Target, "debug")
+	if err != nil {
+		return
+	}
+	switch kind(v) {
+	case "boolean":
+		if on, _ := v.Bool(); on {
+			logConsole("debug", msg)
+		}
+	case "function":
+		if _, err := v.Invoke(msg); err != nil {
+			logConsole("error", "the debug function threw: "+err.Error())
+		}
+	}
+}

@@ -48,6 +48,7 @@ func main() {
 		Random:    jsbridge.Random,
 		OnChange:  jsbridge.Properties{Target: target}.Set,
 		Warn:      jsbridge.ConsoleWarn,
+		Debug:     jsbridge.PageDebug{Target: target}.Log,
 	})
 	if err != nil {
 		jsbridge.ConsoleWarn("cannot start: " + err.Error())

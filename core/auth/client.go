@@ -96,6 +96,10 @@ type Config struct {
 	// made the changes, from the client's worker: OnChange must not wait for
 	// the client's calls (Wait, Sync, or the blocking methods).
 	OnChange func(u *User)
+	// Debug, if set, is told each step (a call, a request's path and
+	// status, a change of user, the feed's events), never a password,
+	// token, key or session id.
+	Debug func(msg string)
 	// Warn receives reports that are not errors, such as plain http to a host
 	// that is not loopback.
 	Warn func(msg string)
@@ -184,6 +188,10 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: cfg, backend: cfg.Backends[0]}
 	c.feed = feed.New(feed.Config{Dialer: cfg.Dialer, Clock: cfg.Clock, Jitter: cfg.Jitter, Owner: feedOwner{c},
 		OnUp: c.feedUp, OnError: c.feedError})
+	if cfg.Debug != nil {
+		cfg.Transport = debugTransport{cfg.Transport, c.debug}
+		c.cfg.Transport = cfg.Transport
+	}
 	if cfg.Host != "" {
 		if err := c.SetHost(cfg.Host); err != nil {
 			return nil, err
@@ -299,6 +307,16 @@ func (c *Client) Close() {
 	c.stopRefreshLocked()
 }
 
+func (c *Client) debug(msg string) {
+	if c.cfg.Debug != nil {
+		c.cfg.Debug(msg)
+	}
+}
+
+func strconvQuote(s string) string { return strconv.Quote(clip(s)) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
 func (c *Client) warn(msg string) {
 	if c.cfg.Warn != nil {
 		c.cfg.Warn(msg)
@@ -331,6 +349,13 @@ func (c *Client) setUser(u *User) {
 	c.scheduleRefreshLocked()
 	out := cloneUser(c.user)
 	c.mu.Unlock()
+	if changed {
+		if out == nil {
+			c.debug("the user's properties are cleared (logged out)")
+		} else {
+			c.debug("the user's properties are now " + strconvQuote(out.Login) + "'s")
+		}
+	}
 	if changed && c.cfg.OnChange != nil {
 		c.cfg.OnChange(out)
 	}
@@ -427,4 +452,32 @@ func (c *Client) refreshNow(p *Pending) {
 		}
 	}()
 	_ = c.check(p, c.savedTokens(p, Options{}))
+}
+
+// debugTransport tells Debug each request's method, path and status: never
+// the query (it holds the sub-ID), the headers or the bodies.
+type debugTransport struct {
+	Transport
+	debug func(string)
+}
+
+func (t debugTransport) Do(ctx context.Context, req *Request) (*Response, error) {
+	path := req.URL
+	if i := strings.Index(path, "://"); i >= 0 {
+		path = path[i+3:]
+		if j := strings.IndexByte(path, '/'); j >= 0 {
+			path = path[j:]
+		}
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	resp, err := t.Transport.Do(ctx, req)
+	switch {
+	case err != nil:
+		t.debug(req.Method + " " + path + ": no answer (" + err.Error() + ")")
+	default:
+		t.debug(req.Method + " " + path + ": HTTP " + strconv.Itoa(resp.Status))
+	}
+	return resp, err
 }

@@ -119,6 +119,7 @@ func (o feedOwner) Reconnected() {
 }
 
 func (c *Client) feedUp() {
+	c.debug("feed: up")
 	c.mu.Lock()
 	cb := c.feedCBs.OnUp
 	c.mu.Unlock()
@@ -128,6 +129,7 @@ func (c *Client) feedUp() {
 }
 
 func (c *Client) feedError(errno int, text string) {
+	c.debug("feed: errno " + strconv.Itoa(errno) + ": " + text)
 	c.mu.Lock()
 	cb := c.feedCBs.OnError
 	c.mu.Unlock()

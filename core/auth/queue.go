@@ -165,7 +165,17 @@ func (c *Client) runSafely(p *Pending) (value string, err error) {
 		if r := recover(); r != nil {
 			err = newError(CodeInternal, "internal error in the auth client ("+panicText(r)+"); the client keeps working, please report this")
 		}
+		if p.call.kind != kindSync {
+			if err != nil {
+				c.debug(p.call.describe() + ": failed with " + string(CodeOf(err)))
+			} else {
+				c.debug(p.call.describe() + ": done")
+			}
+		}
 	}()
+	if p.call.kind != kindSync {
+		c.debug(p.call.describe() + " (" + p.backend.Name() + " at " + p.host + ")")
+	}
 	if err := p.ctx.Err(); err != nil {
 		return "", backend.TransportError(p.host, err) // given up before its turn
 	}
@@ -228,4 +238,44 @@ func clip(s string) string {
 		max--
 	}
 	return s[:max] + "…"
+}
+
+// describe names a call for the debug log: what it is, never its secrets.
+func (c Call) describe() string {
+	switch c.kind {
+	case kindLogin:
+		o := c.login
+		switch {
+		case o.CheckOnly:
+			return "login: check only"
+		case o.Username != "":
+			return "login: with username " + strconvQuote(o.Username) + " and a password"
+		case len(o.Tokens) > 0:
+			return "login: with " + itoa(len(o.Tokens)) + " token(s)"
+		}
+		return "login: the current login, a saved token or the overlay"
+	case kindLogout:
+		return "logout"
+	case kindExit:
+		if c.exit.Logout {
+			return "exit with logout"
+		}
+		return "exit"
+	case kindCompany:
+		return "setCompany " + strconvQuote(c.company)
+	case kindRTCReset:
+		return "rtcReset"
+	case kindRefresh:
+		return "hourly refresh"
+	case kindReset:
+		return "host or sub-ID changed: forget the user"
+	case kindFeed:
+		if c.feed.stop {
+			return "stopFeed"
+		}
+		return "startFeed"
+	case kindLoggedOut:
+		return "the feed says the login ended"
+	}
+	return "call"
 }
