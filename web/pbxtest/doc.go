@@ -1,0 +1,38 @@
+// Package pbxtest runs the local PBX server inside a Go test, in the manner
+// of net/http/httptest, for integration tests of code that logs in to a PBX:
+// the Go client library (core/auth, core/native), a service of your own that
+// calls the REST contract, or a headless browser that loads the module.
+//
+//	s := pbxtest.NewServer(t) // the demo users, closed when the test ends
+//	c := s.Client()           // an *auth.Client for s.URL
+//
+// The server is the real one on a free loopback port,
+// http://127.0.0.1:PORT: web/pbx with its handlers for the IPCortex REST
+// contract and the live feed, Vodia's third-party login and Ping's login and
+// extension directory, and web/site's files, the loader /api/api.js, the
+// login overlay and the demo page. The module (pbxauth.wasm and
+// wasm_exec.js) is the one in web/site/dist when the test binary was
+// compiled: run `make build` first for a browser test, or those two answer
+// 503. The files are compressed on the first request for one of them, once
+// per test binary (a second or two under -race), so tests that use only the
+// REST contract do not pay for it. What a
+// test usually wants to choose is an Option: the users (WithUsers,
+// WithUsersJSON; default users.Demo: alice/wonderland, bob/builder,
+// carol/carolpass), the clock (WithClock), the Vodia admin (WithVodiaAdmin;
+// default admin:vodia-demo), the key of Ping's JWTs (WithPingKey; default
+// random) and the trusted origins (WithOrigins; default loopback pages), and
+// anything else of pbx.Config through WithConfig.
+//
+// Sessions, login tokens, live feeds, external users, Ping's JWTs and
+// sessions and Vodia's temporary ids all run on the server's test clock, which
+// starts at the real time and which Server.Advance moves forward: a test sees
+// a 24-hour login expire at once. The clock is also served at POST
+// /test/clock ({"advance": "25h"}, see web/testclock), so that a browser test
+// can move it from the page.
+//
+// Start and NewServer lower the bcrypt cost of users.HashCost for speed; see
+// LowerHashCost for when to call it yourself.
+//
+// This package is for tests only: its clock can be moved by anyone who
+// reaches the server, and its password hashes are weak by design.
+package pbxtest

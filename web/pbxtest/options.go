@@ -1,0 +1,124 @@
+package pbxtest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pbxauth/pbxauth/web/pbx"
+	"github.com/pbxauth/pbxauth/web/testclock"
+	"github.com/pbxauth/pbxauth/web/users"
+)
+
+// An Option changes one thing of the server that Start or NewServer starts.
+// Later options win over earlier ones; the zero Option changes nothing.
+type Option struct {
+	set func(*config) error
+}
+
+// config is what the options set.
+type config struct {
+	users         []*users.User // nil: the demo users
+	demo          bool          // users are the demo users, which get Ping's demo presence
+	clock         *testclock.Clock
+	vodiaLogin    string
+	vodiaPassword string
+	pingKey       []byte
+	origins       []string // nil: pbx.DefaultOrigins
+	tune          []func(*pbx.Config)
+}
+
+// WithUsers gives the server these users instead of the demo users. Load
+// them with users.Load or users.LoadFile after LowerHashCost, or their
+// logins are slow.
+func WithUsers(us ...*users.User) Option {
+	return Option{func(c *config) error {
+		if len(us) == 0 {
+			return errors.New("pbxtest: WithUsers: no users; give at least one")
+		}
+		c.users, c.demo = us, false
+		return nil
+	}}
+}
+
+// WithUsersJSON gives the server the users of a users file (see users.Load
+// and "Users file" in web/PROTOCOL.md), such as
+//
+//	[{"id": 1, "login": "dave", "password": "secret", "home": "default", "extension": "50"}]
+//
+// A file that does not load fails the start, with users.Load's reason.
+func WithUsersJSON(usersFile string) Option {
+	return Option{func(c *config) error {
+		us, err := users.Load(strings.NewReader(usersFile))
+		if err != nil {
+			return fmt.Errorf("pbxtest: WithUsersJSON: %w", err)
+		}
+		c.users, c.demo = us, false
+		return nil
+	}}
+}
+
+// WithClock runs the server on clock instead of a new one, so that several
+// servers, or the test and the server, share one clock. Server.Advance moves
+// it.
+func WithClock(clock *testclock.Clock) Option {
+	return Option{func(c *config) error {
+		if clock == nil {
+			return errors.New("pbxtest: WithClock: the clock is nil")
+		}
+		c.clock = clock
+		return nil
+	}}
+}
+
+// WithVodiaAdmin sets the Vodia admin, the account that asks for temporary
+// session ids with Basic credentials (see Server.VodiaTemporaryID); default
+// vodia.DemoAdmin, admin:vodia-demo.
+func WithVodiaAdmin(login, password string) Option {
+	return Option{func(c *config) error {
+		c.vodiaLogin, c.vodiaPassword = login, password
+		return nil
+	}}
+}
+
+// WithPingKey sets the key that signs and checks Ping's JWTs, ping.KeySize
+// (32) bytes, for a test that makes its tokens with ping.Mint; default a
+// random key, with which Server.PingToken makes them.
+func WithPingKey(key []byte) Option {
+	return Option{func(c *config) error {
+		c.pingKey = append([]byte(nil), key...)
+		return nil
+	}}
+}
+
+// WithOrigins sets the origins whose pages the server trusts with
+// credentials (and lets frame the login overlay), written as for the
+// server's -origins flag: "https://app.example" or "http://localhost:*" for
+// any port. Default: pbx.DefaultOrigins, http and https pages on localhost,
+// 127.0.0.1 and [::1], any port. Pages on the server's own origin are always
+// trusted; Go clients send no Origin and are never refused.
+func WithOrigins(origins ...string) Option {
+	return Option{func(c *config) error {
+		list, err := pbx.ParseOrigins(strings.Join(origins, ","))
+		if err != nil {
+			return fmt.Errorf("pbxtest: WithOrigins: %w", err)
+		}
+		c.origins = list
+		return nil
+	}}
+}
+
+// WithConfig lets tune change the pbx.Config that the other options made,
+// just before the server is built: for its token classes, Hosts, Logger,
+// feed version and timeouts, or Ping's presence. The clock fields (Now,
+// TestClock), Users, VodiaAdmin and PingKey belong to the other options;
+// changing them here breaks Advance, PingToken or VodiaTemporaryID.
+func WithConfig(tune func(*pbx.Config)) Option {
+	return Option{func(c *config) error {
+		if tune == nil {
+			return errors.New("pbxtest: WithConfig: the function is nil")
+		}
+		c.tune = append(c.tune, tune)
+		return nil
+	}}
+}
