@@ -62,6 +62,9 @@ declare namespace IPCortex.PBX {
     readonly uname: string | null;
     readonly name: string | null;
     readonly company: string | null;
+    /** true: each step to console.debug; a function: each step to it.
+     * Never a password, token, key or session id. */
+    debug?: boolean | ((msg: string) => void);
 
     /** Resolves with no value: read the properties afterwards. */
     login(options?: LoginOptions | null, callback?: AuthCallback): Promise<void>;
@@ -82,8 +85,10 @@ declare namespace IPCortex.PBX {
 
     /** This tab's random sub-ID, kept in sessionStorage; isolates the tab. */
     getSubID(): string;
-    /** https://host[:port], http://host[:port] or host[:port]; throws AuthError. */
-    setHost(uri: string): void;
+    /** https://host[:port], http://host[:port] or host[:port]; throws
+     * AuthError. The backend option picks the phone system (default
+     * IPCortex). */
+    setHost(uri: string, options?: { backend?: 'ipcortex' | 'vodia' | 'ping' } | null): void;
     /** wss://host[:port], ws://host[:port] or host[:port]; throws AuthError. */
     setWSHost(uri: string): void;
     getUserInfo(): UserInfo;
