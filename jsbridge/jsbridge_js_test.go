@@ -122,6 +122,12 @@ func TestPromiseAwaitAndErrors(t *testing.T) {
 	_, err = Await(ctx(t), Promise(func() (any, error) { panic("boom") }))
 	require.ErrorAs(t, err, &je)
 	assert.Contains(t, je.Message, "boom")
+	_, err = Await(ctx(t), Promise(func() (any, error) { var m map[string]int; m["x"] = 1; return nil, nil }))
+	require.ErrorAs(t, err, &je)
+	assert.Contains(t, je.Message, "assignment to entry in nil map")
+	for v, want := range map[any]string{"s": "s", errors.New("e"): "e", 42: "not a string or an error"} {
+		assert.Contains(t, panicText(v), want)
+	}
 
 	e := JSError(&auth.Error{Code: auth.CodeAuthFailed, Message: "no"})
 	assert.Equal(t, "auth_failed", str(e, "code"))

@@ -11,7 +11,6 @@ package jsbridge
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/hack-pad/safejs"
 )
@@ -77,10 +76,23 @@ func Promise(fn func() (any, error)) safejs.Value {
 func guard(fn func() (any, error)) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &internalError{fmt.Sprint(r)}
+			err = &internalError{panicText(r)}
 		}
 	}()
 	return fn()
+}
+
+// panicText describes a recovered panic value without fmt, so that this
+// package does not link fmt into the module (linked code costs bytes and load
+// time; safejs still links fmt today, see DESIGN.md).
+func panicText(r any) string {
+	switch v := r.(type) {
+	case string:
+		return v
+	case error: // runtime.Error included
+		return v.Error()
+	}
+	return "a panic with a value that is not a string or an error"
 }
 
 type internalError struct{ what string }

@@ -28,21 +28,5 @@ func (r *Reader) String(dst *string) error { return r.p.stringInto(dst) }
 // Skip reads and discards a value.
 func (r *Reader) Skip() error { return r.p.skip(1) }
 
-// Str reads a JSON value that must be a string, such as a whole reply.
-func (r *Reader) Str() (string, error) {
-	if r.p.peek() != '"' {
-		return "", r.p.fail("expected a string")
-	}
-	s, err := r.p.str()
-	if err != nil {
-		return "", err
-	}
-	r.p.space()
-	if r.p.i != len(r.p.data) {
-		return "", r.p.fail("unexpected data after the string")
-	}
-	return s, nil
-}
-
 // Quote returns s as a JSON string, escaped as encoding/json would.
 func Quote(s string) string { return string(appendString(nil, s)) }

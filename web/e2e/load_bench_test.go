@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,69 +25,202 @@ import (
 
 // Deadlines of the load benchmark. They bound waiting only.
 const (
-	loadDeadline    = 60 * time.Second // one cold page load, tab set-up included
-	floorDeadline   = 5 * time.Minute  // building and compressing the floor, once
-	benchFloorWasm  = "floor.wasm"
-	benchLoadMetric = "ms/load"
+	loadDeadline   = 60 * time.Second // one browser: start, the loads it makes, stop
+	floorDeadline  = 5 * time.Minute  // building and compressing the floor, once
+	benchFloorWasm = "floor.wasm"
 )
 
-// BenchmarkLoad measures, in the page, how long a cold load takes from the
-// start of the navigation (performance.now() counts from it) to a ready
-// module, against a baseline measured the same way in the same run:
+// The Accept-Encoding of the loads: Chromium's own, and Chromium's without
+// zstd, for the loads that measure the module sent as brotli. Every load sets
+// it through DevTools, so that all of them pay the same instrumentation.
+const (
+	acceptZstd = "gzip, deflate, br, zstd"
+	acceptBr   = "gzip, deflate, br"
+)
+
+// BenchmarkLoad measures, in the page, how long a page takes from the start
+// of its navigation (performance.now() counts from it) to a ready module,
+// against a baseline measured the same way in the same run, and prints the
+// medians and their ratios (make bench prints them again as a summary):
 //
 //   - module: a vendor page on the second origin with the one script tag
 //     <script src="PBX/api/api.js"> and a global onAPILoadReady, which the
-//     loader calls once the module is ready;
+//     loader calls once the module is ready; the page then calls
+//     login({checkonly: true}) and records when that first answer
+//     (login_required) comes;
 //   - floor: a page on the second origin that loads the PBX's
 //     /api/wasm_exec.js and the floor program (./wasm/testdata/floor, the
 //     smallest syscall/js program, which make size measures too), built here
-//     with the module's flags and sent brotli-compressed as application/wasm,
-//     as the module is, from a third origin; it is ready when the program has
-//     set its global "floor".
+//     with the module's flags and sent as the PBX sends the module (zstd when
+//     the browser accepts it, else brotli) as application/wasm from a third
+//     origin; it is ready when the program has set its global "floor".
 //
-// Every iteration loads the page in a new tab of a new browser context (its
-// own HTTP cache, connections and renderer process) with the cache disabled,
-// so each one fetches and compiles every byte again over loopback. The
-// metric is the mean of the in-page times, in ms/load; ns/op is the
-// wall-clock time of the same loads seen from Go, tab set-up excluded.
+// Every round (b.N of them: -benchtime 10x) loads, each in a Chromium of its
+// own with a fresh profile, so with an empty HTTP cache and no compiled code
+// cached: the module page, then again in the same tab (warm), then in a new
+// tab of the same browser (a second visit); the floor page; and both again in
+// a Chromium that does not accept zstd (so they come as brotli). The order of
+// module and floor alternates between rounds, so that a drift of the machine
+// weighs on both alike. Nothing is asserted on time.
 func BenchmarkLoad(b *testing.B) {
 	if env.setupErr != nil {
 		b.Fatalf("end-to-end set-up failed: %v", env.setupErr)
 	}
-	b.Run("module", func(b *testing.B) {
-		url := env.pages.add("bench-module", benchPage("load: module", fmt.Sprintf(
-			`<script>window.onAPILoadReady = function () { __benchReady(); };</script>
+	srv, err := floorServer()
+	if err != nil {
+		b.Fatalf("the floor program: %v", err)
+	}
+	modulePage := env.pages.add("bench-module", benchPage("load: module", fmt.Sprintf(
+		`<script>window.onAPILoadReady = function () {
+  var ready = performance.now();
+  IPCortex.PBX.Auth.login({checkonly: true}).then(function () {
+    __benchFail('login({checkonly: true}) resolved in a browser that never logged in');
+  }, function (e) {
+    if (e && e.code === 'login_required') __benchReady(ready, performance.now());
+    else __benchFail('login({checkonly: true}): ' + (e && e.code) + ': ' + (e && e.message));
+  });
+};</script>
 <script src="%s/api/api.js"></script>`, env.pbx)))
-		benchLoads(b, url)
-	})
-	b.Run("floor", func(b *testing.B) {
-		srv, err := floorServer()
-		if err != nil {
-			b.Fatalf("the floor program: %v", err)
-		}
-		url := env.pages.add("bench-floor", benchPage("load: floor", fmt.Sprintf(`<script src="%s/api/wasm_exec.js"></script>
+	floorPage := env.pages.add("bench-floor", benchPage("load: floor", fmt.Sprintf(`<script src="%s/api/wasm_exec.js"></script>
 <script>
 (function () {
   var go = new Go();
   WebAssembly.instantiateStreaming(fetch(%q), go.importObject).then(function (r) {
     go.run(r.instance); // runs main until it blocks, so it has set floor by now
     if (typeof globalThis.floor !== 'function') throw new Error('the floor program did not set its global floor');
-    __benchReady();
+    __benchReady(performance.now());
   }).catch(function (e) { __benchFail('loading the floor: ' + (e && e.message || e)); });
 })();
 </script>`, env.pbx, srv.URL+"/"+benchFloorWasm)))
-		benchLoads(b, url)
-		if n := srv.notBrotli.Load(); n > 0 {
-			b.Fatalf("%d floor request(s) did not accept brotli; the comparison with the module, which the PBX sends as brotli, would be unfair", n)
+
+	// samples of each series, in ms.
+	samples := map[string][]float64{}
+	add := func(name string, ms float64) { samples[name] = append(samples[name], ms) }
+	steps := []func() error{
+		func() error { // the module as Chromium gets it: zstd
+			return inBrowser(acceptZstd, func(ctx context.Context) error {
+				cold, err := pageLoad(ctx, modulePage)
+				if err != nil {
+					return fmt.Errorf("module, cold: %w", err)
+				}
+				warm, err := pageLoad(ctx, modulePage)
+				if err != nil {
+					return fmt.Errorf("module, again in the same tab: %w", err)
+				}
+				tab, cancel := chromedp.NewContext(ctx)
+				defer cancel()
+				if err := prepareTab(tab, acceptZstd); err != nil {
+					return err
+				}
+				second, err := pageLoad(tab, modulePage)
+				if err != nil {
+					return fmt.Errorf("module, second visit in a new tab: %w", err)
+				}
+				add("module-cold", cold.Ready)
+				add("module-answer", cold.Answer)
+				add("module-warm", warm.Ready)
+				add("module-newtab", second.Ready)
+				return nil
+			})
+		},
+		func() error {
+			return inBrowser(acceptZstd, func(ctx context.Context) error {
+				r, err := pageLoad(ctx, floorPage)
+				if err != nil {
+					return fmt.Errorf("floor, cold: %w", err)
+				}
+				add("floor-cold", r.Ready)
+				return nil
+			})
+		},
+		func() error { // brotli, as before zstd
+			return inBrowser(acceptBr, func(ctx context.Context) error {
+				r, err := pageLoad(ctx, modulePage)
+				if err != nil {
+					return fmt.Errorf("module, cold, brotli: %w", err)
+				}
+				add("module-br-cold", r.Ready)
+				return nil
+			})
+		},
+		func() error {
+			return inBrowser(acceptBr, func(ctx context.Context) error {
+				r, err := pageLoad(ctx, floorPage)
+				if err != nil {
+					return fmt.Errorf("floor, cold, brotli: %w", err)
+				}
+				add("floor-br-cold", r.Ready)
+				return nil
+			})
+		},
+	}
+	// One round first that does not count: the first Chromium started and the
+	// first pages served pay for disk and server caches the others find warm.
+	for _, step := range steps {
+		if err := step(); err != nil {
+			b.Fatalf("the round before the measured ones: %v", err)
 		}
-	})
+	}
+	clear(samples)
+	zstd0, br0 := srv.served["zstd"].Load(), srv.served["br"].Load()
+
+	round := 0
+	for b.Loop() {
+		order := []int{0, 1, 2, 3}
+		if round%2 == 1 {
+			order = []int{1, 0, 3, 2}
+		}
+		for _, i := range order {
+			if err := steps[i](); err != nil {
+				b.Fatalf("round %d: %v", round+1, err)
+			}
+		}
+		round++
+	}
+	if n := srv.served["zstd"].Load() - zstd0; n != int64(round) {
+		b.Fatalf("the floor went out as zstd %d times in %d rounds; the loads that accept zstd did not ask for it (Accept-Encoding seen: %s)", n, round, srv.seen())
+	}
+	if n := srv.served["br"].Load() - br0; n != int64(round) {
+		b.Fatalf("the floor went out as brotli %d times in %d rounds; the loads without zstd did not get brotli (Accept-Encoding seen: %s)", n, round, srv.seen())
+	}
+
+	med := map[string]float64{}
+	for name, s := range samples {
+		med[name] = loadMedian(s)
+		b.ReportMetric(med[name], name+"-ms")
+	}
+	for _, r := range []struct{ name, of, to string }{
+		{"cold-ratio", "module-cold", "floor-cold"},
+		{"warm-ratio", "module-warm", "floor-cold"},
+		{"newtab-ratio", "module-newtab", "floor-cold"},
+		{"answer-ratio", "module-answer", "floor-cold"},
+		{"br-cold-ratio", "module-br-cold", "floor-br-cold"},
+		{"zstd-vs-br", "module-cold", "module-br-cold"},
+	} {
+		b.ReportMetric(med[r.of]/med[r.to], r.name)
+	}
+	b.Logf("medians of %d rounds, in ms: module cold %.1f (first answer %.1f), warm in the same tab %.1f, second visit in a new tab %.1f; floor cold %.1f; as brotli: module cold %.1f, floor cold %.1f",
+		round, med["module-cold"], med["module-answer"], med["module-warm"], med["module-newtab"], med["floor-cold"], med["module-br-cold"], med["floor-br-cold"])
+}
+
+// loadMedian is the median of s (which it sorts).
+func loadMedian(s []float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // benchPage is a page whose head defines __bench, a Promise of the
-// performance.now() at which the page called __benchReady, rejected by
-// __benchFail, an uncaught error, a script that fails to load, an unhandled
-// rejection or a console.error (the loader reports a module that cannot load
-// with console.error).
+// performance.now() at which the page was ready (and, for the module, had its
+// first answer), given to __benchReady, rejected by __benchFail, an uncaught
+// error, a script that fails to load, an unhandled rejection or a
+// console.error (the loader reports a module that cannot load with
+// console.error).
 func benchPage(title, body string) string {
 	return fmt.Sprintf(`<!doctype html>
 <html><head><meta charset="utf-8"><title>%s</title>
@@ -94,7 +228,7 @@ func benchPage(title, body string) string {
 (function () {
   var settle = {};
   window.__bench = new Promise(function (resolve, reject) { settle.ok = resolve; settle.fail = reject; });
-  window.__benchReady = function () { settle.ok(performance.now()); };
+  window.__benchReady = function (ready, answer) { settle.ok({ready: ready, answer: answer || 0}); };
   window.__benchFail = function (why) { settle.fail(new Error(String(why))); };
   var consoleError = console.error;
   console.error = function () {
@@ -114,37 +248,88 @@ func benchPage(title, body string) string {
 `, title, title, body)
 }
 
-// benchLoads loads url b.N times, each cold, and reports the mean in-page
-// time to ready.
-func benchLoads(b *testing.B, url string) {
-	b.Helper()
-	b.StopTimer()
-	b.ResetTimer()
-	var total float64
-	for i := range b.N {
-		ms, err := coldLoad(b, url)
-		if err != nil {
-			b.Fatalf("load %d of %d of %s: %v", i+1, b.N, url, err)
-		}
-		total += ms
+// inBrowser starts a headless Chromium with a fresh profile and the flags of
+// the test browser, runs fn with its first tab, whose requests carry
+// acceptEncoding, and stops it.
+func inBrowser(acceptEncoding string, fn func(ctx context.Context) error) error {
+	profile, err := os.MkdirTemp("", "pbxauth-bench-profile-")
+	if err != nil {
+		return err
 	}
-	b.ReportMetric(total/float64(b.N), benchLoadMetric)
+	defer os.RemoveAll(profile)
+	out := &capBuffer{max: 16 << 10}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+		chromedp.CombinedOutput(out),
+	)
+	if p := chromiumPath(); p != "" {
+		opts = append(opts, chromedp.ExecPath(p))
+	}
+	ctx, cancelDeadline := context.WithTimeout(context.Background(), loadDeadline)
+	defer cancelDeadline()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	defer func() {
+		_ = chromedp.Cancel(tab)
+		cancelTab()
+	}()
+	if err := chromedp.Do(tab); err != nil {
+		return fmt.Errorf("starting Chromium: %w; its output:\n%s", err, out)
+	}
+	if err := prepareTab(tab, acceptEncoding); err != nil {
+		return err
+	}
+	if err := fn(tab); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("not done within %s: %w", loadDeadline, err)
+		}
+		return err
+	}
+	return nil
 }
 
-// coldLoad opens a new tab in a new browser context with the cache disabled,
-// then, with the benchmark timer running, navigates it to url and waits for
-// the page's __bench. It returns the page's time to ready, in milliseconds.
-func coldLoad(b *testing.B, url string) (float64, error) {
-	ctx, cancelDeadline := context.WithTimeout(env.browser, loadDeadline)
-	defer cancelDeadline()
-	ctx, cancelTab := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
-	defer cancelTab()
+// prepareTab opens the tab and has its requests carry acceptEncoding.
+func prepareTab(tab context.Context, acceptEncoding string) error {
+	if err := chromedp.Do(tab); err != nil {
+		return fmt.Errorf("opening a tab: %w", err)
+	}
+	if _, err := chromedp.Call(tab, network.Enable, network.EnableParams{}); err != nil {
+		return fmt.Errorf("enabling the network domain: %w", err)
+	}
+	if _, err := chromedp.Call(tab, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+		Headers: network.Headers{"Accept-Encoding": acceptEncoding},
+	}); err != nil {
+		return fmt.Errorf("setting Accept-Encoding: %w", err)
+	}
+	return nil
+}
 
+// loadResult is what a bench page recorded: when it was ready, and when the
+// module's first answer came (0 for the floor), in ms since its navigation
+// began.
+type loadResult struct {
+	Ready  float64 `json:"ready"`
+	Answer float64 `json:"answer"`
+}
+
+// pageLoad navigates the tab to url and waits for the page's __bench.
+func pageLoad(ctx context.Context, url string) (loadResult, error) {
 	console := &capBuffer{max: 16 << 10}
 	if err := chromedp.Do(ctx); err != nil {
-		return 0, fmt.Errorf("opening a tab: %w", err)
+		return loadResult{}, fmt.Errorf("opening a tab: %w", err)
 	}
-	msgs := chromedp.Console(ctx)
+	lctx, stopListening := context.WithCancel(ctx)
+	defer stopListening()
+	msgs := chromedp.Console(lctx)
 	go func() {
 		for m, err := range msgs {
 			if err != nil {
@@ -153,39 +338,39 @@ func coldLoad(b *testing.B, url string) (float64, error) {
 			fmt.Fprintf(console, "  %s: %s\n", m.Type, clipText(m.Text, 500))
 		}
 	}()
-	if _, err := chromedp.Call(ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
-		return 0, fmt.Errorf("disabling the cache: %w", err)
-	}
-
-	b.StartTimer()
 	err := chromedp.Do(ctx, chromedp.Navigate(url))
-	var ms float64
+	var r loadResult
 	if err == nil {
-		ms, err = chromedp.Run(ctx, chromedp.Evaluate[float64]("window.__bench", chromedp.EvalAwaitPromise))
+		r, err = chromedp.Run(ctx, chromedp.Evaluate[loadResult]("window.__bench", chromedp.EvalAwaitPromise))
 	}
-	b.StopTimer()
-
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("not ready within %s: %w", loadDeadline, err)
-		}
 		log := console.String()
 		if log == "" {
 			log = "  (empty)\n"
 		}
-		return 0, fmt.Errorf("%w\nconsole of the page:\n%s", err, log)
+		return loadResult{}, fmt.Errorf("%w\nconsole of the page:\n%s", err, log)
 	}
-	if ms <= 0 {
-		return 0, fmt.Errorf("the page recorded %v ms", ms)
+	if r.Ready <= 0 {
+		return loadResult{}, fmt.Errorf("the page recorded %v ms", r.Ready)
 	}
-	return ms, nil
+	return r, nil
 }
 
-// benchFloorServer serves the floor program at /floor.wasm, brotli-compressed,
-// to pages of any origin.
+// benchFloorServer serves the floor program at /floor.wasm to pages of any
+// origin, as zstd to browsers that accept it and as brotli to the others
+// (the PBX's choice for the module).
 type benchFloorServer struct {
 	*httptest.Server
-	notBrotli atomic.Int64 // requests whose Accept-Encoding lacked br
+	served map[string]*atomic.Int64 // replies by Content-Encoding
+
+	mu       sync.Mutex
+	accepted map[string]int // Accept-Encoding values seen
+}
+
+func (s *benchFloorServer) seen() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(s.accepted)
 }
 
 var floorOnce struct {
@@ -204,30 +389,46 @@ func floorServer() (*benchFloorServer, error) {
 			floorOnce.err = err
 			return
 		}
-		var br []byte
+		encoded := map[string][]byte{}
 		for _, e := range site.Encodings() {
-			if e.Name == "br" {
-				br = e.Compress(body)
+			if e.Name == "br" || e.Name == "zstd" {
+				encoded[e.Name] = e.Compress(body)
 			}
 		}
-		if br == nil {
-			floorOnce.err = errors.New("site.Encodings() offers no br encoding")
+		if len(encoded) != 2 {
+			floorOnce.err = errors.New("site.Encodings() lacks br or zstd")
 			return
 		}
-		s := &benchFloorServer{}
+		s := &benchFloorServer{
+			served:   map[string]*atomic.Int64{"zstd": {}, "br": {}, "": {}},
+			accepted: map[string]int{},
+		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /"+benchFloorWasm, func(w http.ResponseWriter, r *http.Request) {
-			if !acceptsBrotli(r.Header.Values("Accept-Encoding")) {
-				s.notBrotli.Add(1)
+			accept := r.Header.Values("Accept-Encoding")
+			s.mu.Lock()
+			s.accepted[strings.Join(accept, ",")]++
+			s.mu.Unlock()
+			enc := ""
+			switch {
+			case acceptsCoding(accept, "zstd"):
+				enc = "zstd"
+			case acceptsCoding(accept, "br"):
+				enc = "br"
+			}
+			s.served[enc].Add(1)
+			if enc == "" {
+				http.Error(w, "the floor is sent as zstd or brotli only, as the module is", http.StatusNotAcceptable)
+				return
 			}
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", "*")
 			h.Set("Cache-Control", "no-cache")
 			h.Set("Vary", "Accept-Encoding")
 			h.Set("Content-Type", "application/wasm")
-			h.Set("Content-Encoding", "br")
-			h.Set("Content-Length", strconv.Itoa(len(br)))
-			w.Write(br)
+			h.Set("Content-Encoding", enc)
+			h.Set("Content-Length", strconv.Itoa(len(encoded[enc])))
+			w.Write(encoded[enc])
 		})
 		s.Server = httptest.NewServer(mux)
 		floorOnce.srv = s
@@ -235,13 +436,13 @@ func floorServer() (*benchFloorServer, error) {
 	return floorOnce.srv, floorOnce.err
 }
 
-// acceptsBrotli reports whether an Accept-Encoding lists br (Chromium sends
-// no q values).
-func acceptsBrotli(values []string) bool {
+// acceptsCoding reports whether an Accept-Encoding lists coding (Chromium sends no
+// q values).
+func acceptsCoding(values []string, coding string) bool {
 	for _, v := range values {
 		for item := range strings.SplitSeq(v, ",") {
-			coding, _, _ := strings.Cut(item, ";")
-			if strings.EqualFold(strings.TrimSpace(coding), "br") {
+			c, _, _ := strings.Cut(item, ";")
+			if strings.EqualFold(strings.TrimSpace(c), coding) {
 				return true
 			}
 		}

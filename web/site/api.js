@@ -13,6 +13,11 @@
   var SUBID_KEY = 'IPCortex.PBX.Auth.subid'; // = auth.SubIDKey in core/auth
   var src = scriptSrc();
   var base = src.replace(/[?#].*$/, '').replace(/[^\/]*$/, '');
+  // The module and the runtime glue, beside this script. The server that
+  // sends this script puts the content hash of each in its URL (?v=HASH),
+  // and sends such a URL with immutable caching: a warm load revalidates only
+  // this script, and fetches them again only when they change.
+  var MODULE = 'pbxauth.wasm', RUNTIME = 'wasm_exec.js';
   var origin = new URL(src).origin;
 
   var Auth = { id: null, uname: null, name: null, company: null };
@@ -226,7 +231,7 @@
   // Fetch and compile the module while wasm_exec.js loads: streaming, or,
   // where that fails (a server that sends another Content-Type), from bytes.
   function fetchWasm() {
-    return fetch(base + 'pbxauth.wasm', { credentials: 'omit' }).then(function (r) {
+    return fetch(base + MODULE, { credentials: 'omit' }).then(function (r) {
       if (!r.ok) throw new Error('HTTP ' + r.status + ' for pbxauth.wasm');
       return r;
     });
@@ -243,7 +248,7 @@
   var runtime = new Promise(function (resolve, reject) {
     if (typeof g.Go === 'function') return resolve();
     var s = document.createElement('script');
-    s.src = base + 'wasm_exec.js';
+    s.src = base + RUNTIME;
     s.onload = function () { resolve(); };
     s.onerror = function () { reject(new Error('cannot load wasm_exec.js')); };
     (document.head || document.documentElement).appendChild(s);

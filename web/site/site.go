@@ -10,13 +10,22 @@
 // trusted origins, so that no other site can frame it and trick users into
 // typing into it.
 //
-// Every asset is sent in the smallest encoding the client accepts (brotli,
-// gzip or none), with a strong ETag per encoding and "Cache-Control:
-// no-cache", so a browser revalidates on each load and gets a 304 until the
-// server is rebuilt. The module and the glue come from web/site/dist, which
-// `make build` fills (the module's brotli and gzip copies included, written
-// by ./web/site/precompress); the loader and the page are embedded from this
-// folder and compressed once at startup.
+// Every asset is sent in the encoding the client accepts that the server
+// prefers (Zstandard, brotli, gzip or none), with a strong ETag per encoding
+// and "Cache-Control: no-cache", so a browser revalidates on each load and
+// gets a 304 until the server is rebuilt. The module and the glue come from
+// web/site/dist, which `make build` fills (the module's Zstandard, brotli and
+// gzip copies included, written by ./web/site/precompress); the loader and
+// the page are embedded from this folder and compressed once at startup.
+//
+// The module and the glue are also served under a versioned URL: at start the
+// server computes a short hash of each one's content and writes the URLs
+// "pbxauth.wasm?v=HASH" and "wasm_exec.js?v=HASH" into the loader it serves.
+// A request whose v is the current hash gets "Cache-Control: public,
+// max-age=31536000, immutable", as that URL names these bytes for good; any
+// other request (no v, or an old one) gets no-cache as above. The loader
+// itself stays no-cache, so a warm page load revalidates only the loader, and
+// a rebuilt server is picked up at the next load.
 package site
 
 import (
@@ -24,6 +33,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -31,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 )
 
 var (
@@ -63,6 +74,21 @@ const (
 	runtimeFile = "wasm_exec.js"
 )
 
+// Cache-Control of the replies: revalidate at every use, or, for a URL
+// whose version names the content, keep it for a year without asking.
+const (
+	cacheRevalidate = "no-cache"
+	cacheImmutable  = "public, max-age=31536000, immutable"
+)
+
+// versionQuery is the query parameter of a versioned URL; its value is
+// Version of the content.
+const versionQuery = "v"
+
+// loaderFiles is the line of api.js that names the module and the glue;
+// New writes their versioned URLs into it.
+const loaderFiles = "var MODULE = 'pbxauth.wasm', RUNTIME = 'wasm_exec.js';"
+
 const (
 	typeJS   = "text/javascript; charset=utf-8"
 	typeHTML = "text/html; charset=utf-8"
@@ -81,12 +107,33 @@ type Encoding struct {
 }
 
 // Encodings returns the codings the site serves, in the server's order of
-// preference (smallest output first).
+// preference when the client accepts several equally: Zstandard first
+// (Chromium decodes it faster: make bench measured the module's cold load 5
+// to 7% shorter than with brotli, for some 20% more bytes), then brotli (the
+// smallest), then gzip.
 func Encodings() []Encoding {
 	return []Encoding{
+		{Name: "zstd", Suffix: ".zst", Compress: compressZstd},
 		{Name: "br", Suffix: ".br", Compress: compressBrotli},
 		{Name: "gzip", Suffix: ".gz", Compress: compressGzip},
 	}
+}
+
+// zstdWindow is the largest window the Zstandard content coding allows (RFC
+// 9659: decoders need not accept more than 8 MiB, and Chromium does not).
+const zstdWindow = 8 << 20
+
+// compressZstd uses the best level of klauspost/compress with a window that
+// browsers accept whatever the size of the input; it runs on the server and
+// in make build only, never in the module.
+func compressZstd(b []byte) []byte {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+		zstd.WithWindowSize(zstdWindow), zstd.WithSingleSegment(false), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		panic(err) // the options are valid constants
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
 }
 
 // compressBrotli uses the largest window browsers accept: the module is
@@ -134,10 +181,6 @@ func Handler(frameAncestors []string) *Site {
 // port, which is also CSP's syntax).
 func New(dist fs.FS, frameAncestors []string) *Site {
 	s := &Site{mux: http.NewServeMux()}
-	api := newAsset(typeJS, loader, compressAll(loader))
-	for _, p := range []string{"/api/api.js", "/api/wrapper.whtm", "/api/wrapper_kphone.whtm"} {
-		s.mux.Handle("GET "+p, api)
-	}
 	s.mux.Handle("GET /api/api.d.ts", newAsset(typeText, typeDefs, compressAll(typeDefs)))
 	s.mux.Handle("GET /{$}", newAsset(typeHTML, demoPage, compressAll(demoPage)))
 	s.mux.Handle("GET "+LoginPagePath, overlayHeaders(LoginCSP(frameAncestors), newAsset(typeHTML, loginPage, compressAll(loginPage))))
@@ -145,6 +188,7 @@ func New(dist fs.FS, frameAncestors []string) *Site {
 	s.mux.Handle("GET "+LoginStylePath, newAsset(typeCSS, loginStyle, compressAll(loginStyle)))
 
 	var missing []string
+	versions := map[string]string{}
 	for _, f := range []struct {
 		name, contentType string
 		precompressed     bool // by make build; the others are small enough to compress here
@@ -164,13 +208,45 @@ func New(dist fs.FS, frameAncestors []string) *Site {
 		} else {
 			encoded = compressAll(body)
 		}
-		s.mux.Handle("GET /api/"+f.name, newAsset(f.contentType, body, encoded))
+		a := newAsset(f.contentType, body, encoded)
+		a.version = Version(body)
+		versions[f.name] = a.version
+		s.mux.Handle("GET /api/"+f.name, a)
+	}
+	apiJS := versionedLoader(loader, versions)
+	api := newAsset(typeJS, apiJS, compressAll(apiJS))
+	for _, p := range []string{"/api/api.js", "/api/wrapper.whtm", "/api/wrapper_kphone.whtm"} {
+		s.mux.Handle("GET "+p, api)
 	}
 	if missing != nil {
 		s.missing = fmt.Errorf("web/site/dist lacks %s: run `make build` and restart the server; until then the demo page cannot load the module (503)",
 			strings.Join(missing, " and "))
 	}
 	return s
+}
+
+// Version is the short content hash that versions a file's URL: the first
+// 12 bytes of its SHA-256, in URL-safe base64 (16 characters).
+func Version(body []byte) string {
+	sum := sha256.Sum256(body)
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// versionedLoader returns the loader with the versioned URL of each file of
+// versions (by name) written into its loaderFiles line; a file without a
+// version (not built) keeps its plain name. The line is in api.js, which is
+// embedded, so its absence is a bug of this package, and panics.
+func versionedLoader(js []byte, versions map[string]string) []byte {
+	if bytes.Count(js, []byte(loaderFiles)) != 1 {
+		panic("site: api.js lacks the line " + loaderFiles)
+	}
+	line := loaderFiles
+	for _, name := range []string{moduleFile, runtimeFile} {
+		if v, ok := versions[name]; ok {
+			line = strings.Replace(line, "'"+name+"'", "'"+name+"?"+versionQuery+"="+v+"'", 1)
+		}
+	}
+	return bytes.Replace(js, []byte(loaderFiles), []byte(line), 1)
 }
 
 // LoginCSP is the Content-Security-Policy of the login overlay page: its own
@@ -257,6 +333,7 @@ type representation struct {
 type asset struct {
 	contentType string
 	reps        []representation
+	version     string // of a file served under a versioned URL too; "" if none
 }
 
 // newAsset keeps the encoded bodies that are smaller than body.
@@ -286,7 +363,7 @@ func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rep := a.negotiate(strings.Join(r.Header.Values("Accept-Encoding"), ","))
 	h := w.Header()
 	h.Add("Vary", "Accept-Encoding")
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", a.cacheControl(r))
 	h.Set("ETag", rep.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	if matchesETag(strings.Join(r.Header.Values("If-None-Match"), ","), rep.etag) {
@@ -301,6 +378,15 @@ func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(rep.body)
 	}
+}
+
+// cacheControl is immutable for the versioned URL of the current content, and
+// no-cache for any other.
+func (a *asset) cacheControl(r *http.Request) string {
+	if a.version != "" && r.URL.Query().Get(versionQuery) == a.version {
+		return cacheImmutable
+	}
+	return cacheRevalidate
 }
 
 // negotiate picks the representation with the highest q in the request's

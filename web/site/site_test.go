@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,6 +59,11 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) []byte {
 	t.Helper()
 	var r io.Reader = w.Body
 	switch enc := w.Header().Get("Content-Encoding"); enc {
+	case "zstd":
+		zr, err := zstd.NewReader(r)
+		require.NoError(t, err)
+		defer zr.Close()
+		r = zr
 	case "br":
 		r = brotli.NewReader(r)
 	case "gzip":
@@ -76,13 +82,14 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) []byte {
 func TestAssets(t *testing.T) {
 	s := builtSite()
 	require.NoError(t, s.Missing())
+	apiJS := versionedLoader(loader, map[string]string{moduleFile: Version(testModule), runtimeFile: Version(testRuntime)})
 	tests := []struct {
 		path, contentType string
 		body              []byte
 	}{
-		{"/api/api.js", "text/javascript; charset=utf-8", loader},
-		{"/api/wrapper.whtm", "text/javascript; charset=utf-8", loader},
-		{"/api/wrapper_kphone.whtm", "text/javascript; charset=utf-8", loader},
+		{"/api/api.js", "text/javascript; charset=utf-8", apiJS},
+		{"/api/wrapper.whtm", "text/javascript; charset=utf-8", apiJS},
+		{"/api/wrapper_kphone.whtm", "text/javascript; charset=utf-8", apiJS},
 		{"/api/wasm_exec.js", "text/javascript; charset=utf-8", testRuntime},
 		{"/api/pbxauth.wasm", "application/wasm", testModule},
 		{"/", "text/html; charset=utf-8", demoPage},
@@ -92,7 +99,7 @@ func TestAssets(t *testing.T) {
 		{"/api/login.css", "text/css; charset=utf-8", loginStyle},
 	}
 	for _, tt := range tests {
-		for _, enc := range []string{"", "gzip", "br"} {
+		for _, enc := range []string{"", "gzip", "br", "zstd"} {
 			t.Run(tt.path+" "+enc, func(t *testing.T) {
 				w := get(t, s, http.MethodGet, tt.path, "Accept-Encoding", enc)
 				require.Equal(t, http.StatusOK, w.Code)
@@ -111,25 +118,113 @@ func TestAssets(t *testing.T) {
 	}
 }
 
+// TestVersionedURLs: the loader names the module and the glue by versioned
+// URLs, which are cached for good; every other URL of them, and the loader,
+// is revalidated.
+func TestVersionedURLs(t *testing.T) {
+	s := builtSite()
+	versions := map[string]string{moduleFile: Version(testModule), runtimeFile: Version(testRuntime)}
+	assert.Regexp(t, `^[A-Za-z0-9_-]{16}$`, versions[moduleFile])
+	assert.NotEqual(t, versions[moduleFile], versions[runtimeFile])
+
+	apiJS := get(t, s, http.MethodGet, "/api/api.js").Body.String()
+	assert.Contains(t, apiJS, "var MODULE = 'pbxauth.wasm?v="+versions[moduleFile]+"', RUNTIME = 'wasm_exec.js?v="+versions[runtimeFile]+"';")
+	assert.Equal(t, 1, strings.Count(apiJS, "?v="+versions[moduleFile]), "one place names the module")
+
+	for _, name := range []string{moduleFile, runtimeFile} {
+		v := versions[name]
+		tests := []struct {
+			query, cacheControl string
+		}{
+			{"?v=" + v, "public, max-age=31536000, immutable"},
+			{"?v=" + v + "&other=1", "public, max-age=31536000, immutable"},
+			{"", "no-cache"},
+			{"?v=", "no-cache"},
+			{"?v=" + Version([]byte("an older build")), "no-cache"},
+			{"?v=" + strings.ToLower(v) + "x", "no-cache"},
+			{"?version=" + v, "no-cache"},
+		}
+		for _, tt := range tests {
+			for _, enc := range []string{"", "br"} {
+				t.Run(name+tt.query+" "+enc, func(t *testing.T) {
+					w := get(t, s, http.MethodGet, "/api/"+name+tt.query, "Accept-Encoding", enc)
+					require.Equal(t, http.StatusOK, w.Code)
+					h := w.Header()
+					assert.Equal(t, tt.cacheControl, h.Get("Cache-Control"))
+					assert.Equal(t, []string{"Accept-Encoding"}, h.Values("Vary"))
+					assert.NotEmpty(t, h.Get("ETag"))
+
+					etag := h.Get("ETag")
+					w = get(t, s, http.MethodGet, "/api/"+name+tt.query, "Accept-Encoding", enc, "If-None-Match", etag)
+					assert.Equal(t, http.StatusNotModified, w.Code)
+					assert.Equal(t, tt.cacheControl, w.Header().Get("Cache-Control"), "a 304 carries the same caching")
+				})
+			}
+		}
+	}
+
+	for _, path := range []string{"/api/api.js", "/api/api.js?v=" + versions[moduleFile], "/api/wrapper.whtm", "/", "/api/login.html"} {
+		assert.Equal(t, "no-cache", get(t, s, http.MethodGet, path).Header().Get("Cache-Control"), path)
+	}
+
+	t.Run("another build", func(t *testing.T) {
+		dist := built()
+		dist[moduleFile] = &fstest.MapFile{Data: append(append([]byte(nil), testModule...), "rebuilt"...)}
+		delete(dist, moduleFile+".br")
+		delete(dist, moduleFile+".gz")
+		other := New(dist, nil)
+		newV := Version(dist[moduleFile].Data)
+		assert.NotEqual(t, versions[moduleFile], newV)
+		assert.Contains(t, get(t, other, http.MethodGet, "/api/api.js").Body.String(), "pbxauth.wasm?v="+newV+"'")
+		assert.Equal(t, "no-cache", get(t, other, http.MethodGet, "/api/pbxauth.wasm?v="+versions[moduleFile]).Header().Get("Cache-Control"),
+			"the old version's URL is not promised for good by a server that has other bytes")
+		assert.Equal(t, "public, max-age=31536000, immutable", get(t, other, http.MethodGet, "/api/pbxauth.wasm?v="+newV).Header().Get("Cache-Control"))
+		assert.Equal(t, "no-cache", get(t, other, http.MethodGet, "/api/api.js").Header().Get("Cache-Control"))
+	})
+
+	t.Run("not built", func(t *testing.T) {
+		only := built()
+		delete(only, moduleFile)
+		apiJS := get(t, New(only, nil), http.MethodGet, "/api/api.js").Body.String()
+		assert.Contains(t, apiJS, "var MODULE = 'pbxauth.wasm', RUNTIME = 'wasm_exec.js?v="+versions[runtimeFile]+"';",
+			"a file that is not built keeps its plain name")
+	})
+}
+
+func TestLoaderNamesItsFilesOnce(t *testing.T) {
+	assert.Equal(t, 1, bytes.Count(loader, []byte(loaderFiles)))
+	assert.Panics(t, func() { versionedLoader([]byte("(function () {})();"), nil) })
+	for _, name := range []string{moduleFile, runtimeFile} {
+		assert.Equal(t, 1, bytes.Count(loader, []byte("'"+name+"'")),
+			"api.js names %s only in the line the server versions, so that no request escapes the versioned URL", name)
+	}
+}
+
 func TestNegotiation(t *testing.T) {
 	s := builtSite()
 	tests := []struct{ acceptEncoding, want string }{
 		{"", ""},
-		{"gzip, deflate, br, zstd", "br"},
+		{"gzip, deflate, br, zstd", "zstd"}, // Chromium's
+		{"gzip, deflate, br", "br"},
 		{"gzip", "gzip"},
 		{"br", "br"},
+		{"zstd", "zstd"},
 		{"BR;Q=1", "br"},
+		{"ZSTD;q=1", "zstd"},
 		{"x-gzip", "gzip"},
 		{"deflate", ""},
-		{"*", "br"},
+		{"*", "zstd"},
+		{"zstd;q=0, *", "br"},
 		{"br;q=0, gzip", "gzip"},
-		{"br;q=0, *", "gzip"},
+		{"br;q=0, zstd;q=0, *", "gzip"},
+		{"zstd;q=0.9, br", "br"},
 		{"gzip;q=0", ""},
 		{"br;q=0, gzip;q=0", ""},
 		{"*;q=0", ""},                        // identity refused too, but a body beats a 406
 		{"identity;q=0, gzip;q=0.1", "gzip"}, // anything but identity
 		{"br;q=0.5, gzip;q=0.8", "gzip"},     // the client's order wins
-		{"br;q=0.8, gzip;q=0.8", "br"},       // ties go to the smaller
+		{"br;q=0.8, gzip;q=0.8", "br"},       // ties go to the server's order
+		{"gzip, zstd;q=1.0, br", "zstd"},
 		{"br;q=0.5, identity;q=1", ""},
 		{"gzip ; q=0.9 , br ; q=0.2", "gzip"},
 		{"br;q=nonsense, gzip", "gzip"},
@@ -163,6 +258,10 @@ func TestPrecompressedCopies(t *testing.T) {
 	assert.Equal(t, "gzip", w.Header().Get("Content-Encoding"), "a missing copy is not offered")
 	assert.Equal(t, testModule, decode(t, w))
 
+	delete(dist, moduleFile+".zst")
+	w = get(t, New(dist, nil), http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "gzip, deflate, br, zstd")
+	assert.Equal(t, "gzip", w.Header().Get("Content-Encoding"), "without the zstd and br copies, Chromium gets gzip")
+
 	dist[moduleFile+".gz"] = &fstest.MapFile{Data: append(testModule, 0)}
 	w = get(t, New(dist, nil), http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", "gzip")
 	assert.Empty(t, w.Header().Get("Content-Encoding"), "a copy no smaller than the original is not offered")
@@ -171,10 +270,10 @@ func TestPrecompressedCopies(t *testing.T) {
 func TestETag(t *testing.T) {
 	s := builtSite()
 	etags := map[string]string{}
-	for _, enc := range []string{"", "gzip", "br"} {
+	for _, enc := range []string{"", "gzip", "br", "zstd"} {
 		etags[enc] = get(t, s, http.MethodGet, "/api/pbxauth.wasm", "Accept-Encoding", enc).Header().Get("ETag")
 	}
-	assert.Len(t, map[string]bool{etags[""]: true, etags["gzip"]: true, etags["br"]: true}, 3, "one per representation")
+	assert.Len(t, map[string]bool{etags[""]: true, etags["gzip"]: true, etags["br"]: true, etags["zstd"]: true}, 4, "one per representation")
 	assert.NotEqual(t, etags[""], get(t, s, http.MethodGet, "/api/api.js").Header().Get("ETag"))
 
 	tests := []struct {
@@ -280,15 +379,29 @@ func TestDemoPage(t *testing.T) {
 	assert.NotRegexp(t, `(src|href)="(https?:)?//`, page, "self-contained")
 }
 
-// TestHandler checks the embedded dist, whether or not make build ran.
+// TestHandler checks the embedded dist, whether or not make build ran: when
+// it did, every encoding of the module and the glue decodes to the same bytes
+// (a copy left stale by a build without ./web/site/precompress would reach
+// browsers), and the loader names their current versions.
 func TestHandler(t *testing.T) {
 	s := Handler(nil)
 	assert.Equal(t, http.StatusOK, get(t, s, http.MethodGet, "/api/api.js").Code)
 	status := get(t, s, http.MethodGet, "/api/pbxauth.wasm").Code
-	if s.Missing() == nil {
-		assert.Equal(t, http.StatusOK, status)
-	} else {
+	if s.Missing() != nil {
 		assert.Equal(t, http.StatusServiceUnavailable, status)
+		return
+	}
+	assert.Equal(t, http.StatusOK, status)
+	apiJS := get(t, s, http.MethodGet, "/api/api.js").Body.String()
+	for _, name := range []string{moduleFile, runtimeFile} {
+		raw := get(t, s, http.MethodGet, "/api/"+name, "Accept-Encoding", "identity")
+		require.Empty(t, raw.Header().Get("Content-Encoding"))
+		assert.Contains(t, apiJS, "'"+name+"?v="+Version(raw.Body.Bytes())+"'")
+		for _, e := range Encodings() {
+			w := get(t, s, http.MethodGet, "/api/"+name, "Accept-Encoding", e.Name)
+			assert.Equal(t, e.Name, w.Header().Get("Content-Encoding"), "%s: make build writes every encoding", name)
+			assert.True(t, bytes.Equal(raw.Body.Bytes(), decode(t, w)), "%s in %s differs from the file: run make build", name, e.Name)
+		}
 	}
 }
 

@@ -1,20 +1,21 @@
-// Command precompress writes the brotli and gzip copies of the build outputs
-// that the local PBX server sends to browsers accepting them, and measures the
-// browser module against its size budget.
+// Command precompress writes the Zstandard, brotli and gzip copies of the
+// build outputs that the local PBX server sends to browsers accepting them,
+// and measures the browser module against its size budget.
 //
 //	go run ./web/site/precompress DIR
 //	go run ./web/site/precompress [-budget RATIO] -size FLOOR.wasm MODULE.wasm
 //
-// With DIR (make build passes web/site/dist) it writes FILE.br (brotli quality
-// 11) and FILE.gz (gzip, best) beside every regular file but README.md and
-// the copies themselves, skipping a file whose copies are newer than it. The
+// With DIR (make build passes web/site/dist) it writes FILE.zst (zstd, the
+// best level of klauspost/compress), FILE.br (brotli quality 11) and FILE.gz
+// (gzip, best) beside every regular file but README.md and the copies
+// themselves, skipping a file whose copies are newer than it. The
 // copies are written to a temporary file and renamed, so an interrupted run
 // never leaves a truncated copy that looks up to date.
 //
-// With -size it prints the raw, gzip and brotli bytes of a floor module (the
-// smallest useful build, say syscall/js alone) and of the module, then their
-// brotli ratio, and exits 1 when the ratio is over the budget: what the
-// module costs over the floor is what this project controls.
+// With -size it prints the raw, gzip, brotli and zstd bytes of a floor module
+// (the smallest useful build, say syscall/js alone) and of the module, then
+// their zstd and brotli ratios, and exits 1 when the brotli ratio is over the
+// budget: what the module costs over the floor is what this project controls.
 package main
 
 import (
@@ -185,11 +186,12 @@ func report(out io.Writer, floorPath, modulePath string, budget float64) (ratio 
 	if err := errors.Join(errs...); err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(out, "%-8s %10s %10s %10s\n", "", "raw", "gzip", "brotli")
+	fmt.Fprintf(out, "%-8s %10s %10s %10s %10s\n", "", "raw", "gzip", "brotli", "zstd")
 	for i, name := range []string{"floor", "module"} {
 		r := rows[i]
-		fmt.Fprintf(out, "%-8s %10d %10d %10d  %s\n", name, r.raw, r.compressed["gzip"], r.compressed["br"], r.path)
+		fmt.Fprintf(out, "%-8s %10d %10d %10d %10d  %s\n", name, r.raw, r.compressed["gzip"], r.compressed["br"], r.compressed["zstd"], r.path)
 	}
+	fmt.Fprintf(out, "zstd ratio module/floor: %.2f\n", float64(rows[1].compressed["zstd"])/float64(rows[0].compressed["zstd"]))
 	ratio = float64(rows[1].compressed["br"]) / float64(rows[0].compressed["br"])
 	fmt.Fprintf(out, "brotli ratio module/floor: %.2f (budget %.2f)\n", ratio, budget)
 	return ratio, nil

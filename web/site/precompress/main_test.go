@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -46,7 +47,7 @@ func TestCompressDir(t *testing.T) {
 
 	code, stdout, stderr := runTool(dir)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "wasm_exec.js: 4800 bytes, br ")
+	assert.Contains(t, stdout, "wasm_exec.js: 4800 bytes, zstd ")
 
 	for name, want := range map[string][]byte{"wasm_exec.js": js, "pbxauth.wasm": wasm} {
 		br, err := os.ReadFile(filepath.Join(dir, name+".br"))
@@ -62,11 +63,20 @@ func TestCompressDir(t *testing.T) {
 		got, err = io.ReadAll(zr)
 		require.NoError(t, err)
 		assert.Equal(t, want, got, name+".gz")
+
+		zst, err := os.ReadFile(filepath.Join(dir, name+".zst"))
+		require.NoError(t, err)
+		zd, err := zstd.NewReader(bytes.NewReader(zst))
+		require.NoError(t, err)
+		got, err = io.ReadAll(zd)
+		zd.Close()
+		require.NoError(t, err)
+		assert.Equal(t, want, got, name+".zst")
 	}
 	left, err := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"README.md", "old.br", "sub", "wasm_exec.js", "wasm_exec.js.br", "wasm_exec.js.gz",
-		"pbxauth.wasm", "pbxauth.wasm.br", "pbxauth.wasm.gz"}, names(left), "no README copies, no copies of copies, no temporary files")
+	assert.ElementsMatch(t, []string{"README.md", "old.br", "sub", "wasm_exec.js", "wasm_exec.js.br", "wasm_exec.js.gz", "wasm_exec.js.zst",
+		"pbxauth.wasm", "pbxauth.wasm.br", "pbxauth.wasm.gz", "pbxauth.wasm.zst"}, names(left), "no README copies, no copies of copies, no temporary files")
 }
 
 func names(paths []string) []string {
@@ -95,7 +105,7 @@ func TestCompressDirSkipsUpToDate(t *testing.T) {
 	require.NoError(t, os.Chtimes(src, time.Now().Add(time.Hour), time.Now().Add(time.Hour)))
 	code, stdout, _ = runTool(dir)
 	require.Equal(t, 0, code)
-	assert.Contains(t, stdout, src+": 1000 bytes, br ")
+	assert.Contains(t, stdout, src+": 1000 bytes, zstd ")
 	gz, err := os.ReadFile(src + ".gz")
 	require.NoError(t, err)
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
@@ -107,7 +117,7 @@ func TestCompressDirSkipsUpToDate(t *testing.T) {
 	// One missing copy is enough to redo the file.
 	require.NoError(t, os.Remove(src+".br"))
 	_, stdout, _ = runTool(dir)
-	assert.Contains(t, stdout, src+": 1000 bytes, br ")
+	assert.Contains(t, stdout, src+": 1000 bytes, zstd ")
 	assert.FileExists(t, src+".br")
 }
 
@@ -133,11 +143,12 @@ func TestSize(t *testing.T) {
 			code, stdout, stderr := runTool(append(tt.args, "-size", floor, module)...)
 			assert.Equal(t, tt.code, code, stderr)
 			lines := strings.Split(stdout, "\n")
-			require.Len(t, lines, 5, stdout)
-			assert.Equal(t, []string{"raw", "gzip", "brotli"}, strings.Fields(lines[0]))
+			require.Len(t, lines, 6, stdout)
+			assert.Equal(t, []string{"raw", "gzip", "brotli", "zstd"}, strings.Fields(lines[0]))
 			assert.Equal(t, []string{"floor", "10000"}, strings.Fields(lines[1])[:2])
-			assert.Equal(t, floor, strings.Fields(lines[1])[4])
+			assert.Equal(t, floor, strings.Fields(lines[1])[5])
 			assert.Equal(t, "module", strings.Fields(lines[2])[0])
+			assert.True(t, strings.HasPrefix(lines[3], "zstd ratio module/floor: "), lines[3])
 			assert.True(t, strings.HasSuffix(stdout, tt.ratio), stdout)
 			if tt.code == 1 {
 				assert.Contains(t, stderr, "over budget")
