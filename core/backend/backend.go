@@ -54,8 +54,31 @@ const (
 )
 
 // Unsupported is the error for a feature a backend cannot honour.
-func Unsupported(b Backend, f Feature) *Error {
-	return &Error{Code: CodeBadOption, Message: "the " + b.Name() + " backend cannot do " + string(f) + "; it is an IPCortex feature"}
+func Unsupported(b Backend, f Feature) *Error { return unsupported(b.Name(), f) }
+
+func unsupported(name string, f Feature) *Error {
+	return &Error{Code: CodeBadOption, Message: "the " + name + " backend cannot do " + string(f) + "; it is an IPCortex feature"}
+}
+
+// NoExtras gives a backend without IPCortex's extras (the clean-up,
+// companies, the phone password) the methods that refuse them: embed it,
+// named after the backend. The client never calls them for a backend that
+// does not Support them; they answer anyway, should anything else.
+type NoExtras struct{ System string }
+
+// Cleanup is refused.
+func (n NoExtras) Cleanup(context.Context, Target) error {
+	return unsupported(n.System, FeatureCleanup)
+}
+
+// SetCompany is refused.
+func (n NoExtras) SetCompany(context.Context, Target, string) (*User, error) {
+	return nil, unsupported(n.System, FeatureCompany)
+}
+
+// RTCReset is refused.
+func (n NoExtras) RTCReset(context.Context, Target, bool) (string, error) {
+	return "", unsupported(n.System, FeatureRTCReset)
 }
 
 // Target is one call's destination and credential.

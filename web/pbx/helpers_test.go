@@ -20,6 +20,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -33,22 +34,7 @@ func TestMain(m *testing.M) {
 var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
 
 // clock is a fake time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Manual
 
 // syncBuffer collects log output from the server's goroutines.
 type syncBuffer struct {
@@ -85,7 +71,7 @@ type env struct {
 // newEnv starts a server; change adjusts its config (nil: the defaults).
 func newEnv(t *testing.T, change func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, log: &syncBuffer{}, clock: &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	e := &env{t: t, log: &syncBuffer{}, clock: testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	cfg := Config{Users: demo(), Now: e.clock.Now, Logger: log.New(e.log, "", 0)}
 	if change != nil {
 		change(&cfg)

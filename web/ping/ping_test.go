@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -32,22 +33,7 @@ func TestMain(m *testing.M) {
 var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
 
 // clock is a fake time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Manual
 
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -70,7 +56,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := &clock{now: start}
+	c := testclock.NewManual(start)
 	key := make([]byte, KeySize)
 	rand.Read(key)
 	h := New(Config{Users: demo(), Now: c.Now, Key: key, Presence: DemoPresence(start)})

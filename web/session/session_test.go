@@ -11,29 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/token"
 )
 
 // clock is a fake time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Manual
 
 func newStore() (*Store, *clock) {
-	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	s := New()
 	s.Now = c.Now
 	s.Tokens = token.New()
@@ -351,7 +337,7 @@ func TestSnapshotRestore(t *testing.T) {
 	assert.Len(t, snap, 4)
 
 	r, c2 := newStore()
-	c2.now = c.Now().Add(DefaultIdleTimeout - time.Hour)
+	c2.Add(c.Now().Add(DefaultIdleTimeout - time.Hour).Sub(c2.Now()))
 	var ended []string
 	r.OnEnd = func(ss Session) { ended = append(ended, ss.ID) }
 	r.Tokens.Restore(s.Tokens.Snapshot())

@@ -11,30 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/web/testclock"
 )
 
 // clock is a fake time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Manual
 
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func newStore() (*Store, *clock) {
-	c := &clock{now: start}
+	c := testclock.NewManual(start)
 	s := New()
 	s.Now = c.Now
 	return s, c
@@ -217,7 +203,7 @@ func TestSnapshotRestore(t *testing.T) {
 	assert.Len(t, snap, 3, "every token held")
 
 	r, c2 := newStore()
-	c2.now = c.Now().Add(2 * time.Hour) // the restart took two hours
+	c2.Add(c.Now().Add(2 * time.Hour).Sub(c2.Now())) // the restart took two hours
 	assert.Equal(t, 1, r.Restore(snap), "the default token died at 24h, the refreshable one a day after its creation")
 	got, ok := r.Get(week.Value)
 	require.True(t, ok)

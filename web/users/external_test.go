@@ -9,29 +9,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbxauth/pbxauth/web/testclock"
 )
 
 // clock is a fake time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Manual
 
 func newExternals(t *testing.T) (*Externals, *clock) {
 	t.Helper()
-	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	x := NewExternals(NewDirectory(Demo()))
 	x.Now = c.Now
 	return x, c
@@ -201,7 +188,7 @@ func TestExternalSnapshotRestore(t *testing.T) {
 	assert.Len(t, snap.Users, 4)
 
 	r, c2 := newExternals(t)
-	c2.now = c.Now().Add(ExternalUnusedLife - ExternalAfterEnd - time.Second)
+	c2.Add(c.Now().Add(ExternalUnusedLife - ExternalAfterEnd - time.Second).Sub(c2.Now()))
 	assert.Equal(t, 3, r.Restore(snap), "done is gone: a minute after its end")
 	got, ok := r.ByID(unused.ID)
 	require.True(t, ok)

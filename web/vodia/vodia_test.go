@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -30,22 +31,7 @@ func TestMain(m *testing.M) {
 var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
 
 // clock is a fake time source that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock = testclock.Manual
 
 const adminLogin, adminPassword = "admin", "vodia-test"
 
@@ -71,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	admin, err := NewAdmin(adminLogin, adminPassword)
 	require.NoError(t, err)
-	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	h := New(Config{Users: demo(), Now: c.Now, Admin: admin})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

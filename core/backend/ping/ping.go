@@ -35,10 +35,10 @@ const (
 )
 
 // Backend is the Ping backend.
-type Backend struct{}
+type Backend struct{ backend.NoExtras }
 
 // New returns the Ping backend.
-func New() Backend { return Backend{} }
+func New() Backend { return Backend{backend.NoExtras{System: Name}} }
 
 // Name returns "ping".
 func (Backend) Name() string { return Name }
@@ -154,19 +154,4 @@ func request(at backend.Target, method, path string) *backend.Request {
 		req.Cookies = true
 	}
 	return req
-}
-
-// Cleanup, SetCompany and RTCReset are not Ping's; the client never asks.
-func (b Backend) Cleanup(context.Context, backend.Target) error {
-	return backend.Unsupported(b, backend.FeatureCleanup)
-}
-
-// SetCompany is not Ping's.
-func (b Backend) SetCompany(context.Context, backend.Target, string) (*backend.User, error) {
-	return nil, backend.Unsupported(b, backend.FeatureCompany)
-}
-
-// RTCReset is not Ping's.
-func (b Backend) RTCReset(context.Context, backend.Target, bool) (string, error) {
-	return "", backend.Unsupported(b, backend.FeatureRTCReset)
 }

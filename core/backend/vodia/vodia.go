@@ -22,10 +22,10 @@ const Name = "vodia"
 const PathSession = "/rest/system/session"
 
 // Backend is the Vodia backend.
-type Backend struct{}
+type Backend struct{ backend.NoExtras }
 
 // New returns the Vodia backend.
-func New() Backend { return Backend{} }
+func New() Backend { return Backend{backend.NoExtras{System: Name}} }
 
 // Name returns "vodia".
 func (Backend) Name() string { return Name }
@@ -122,19 +122,4 @@ func read(host string, body []byte) (*backend.User, string, error) {
 	}
 	id, _ := strconv.ParseInt(username, 10, 64)
 	return &backend.User{ID: id, Login: login, Name: name, Company: domain, Home: domain, Perms: map[string]string{}}, sid, nil
-}
-
-// Cleanup is not Vodia's; the client never asks.
-func (b Backend) Cleanup(context.Context, backend.Target) error {
-	return backend.Unsupported(b, backend.FeatureCleanup)
-}
-
-// SetCompany is not Vodia's.
-func (b Backend) SetCompany(context.Context, backend.Target, string) (*backend.User, error) {
-	return nil, backend.Unsupported(b, backend.FeatureCompany)
-}
-
-// RTCReset is not Vodia's.
-func (b Backend) RTCReset(context.Context, backend.Target, bool) (string, error) {
-	return "", backend.Unsupported(b, backend.FeatureRTCReset)
 }
