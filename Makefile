@@ -74,7 +74,7 @@ size: build
 # run and prints the ratio of their medians.
 bench: size
 	@mkdir -p out
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./core/wire/ | tee out/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./core/backend/ipcortex/wire/ | tee out/bench.txt
 	@awk '/^Benchmark/ { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); v[p[1] "|" p[2]] = v[p[1] "|" p[2]] " " $$3; names[p[1]] = 1 } \
 	  function median(s,  a, n, i, j, t) { n = split(s, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 } \
 	  END { for (b in names) { w = median(v[b "|wire"]); j = median(v[b "|encoding_json"]); \

@@ -9,7 +9,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
 // Fetch is the core's Transport over the browser's fetch: cookies are

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/clock"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // These run in headless Chromium (see browser_test.go), against the real

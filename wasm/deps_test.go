@@ -11,7 +11,7 @@ import (
 
 // TestBrowserBuildLinks guards the module's size: every page load pays for
 // what the browser build links. net/http alone would add about 1.3 MB brotli
-// (the browser talks through fetch), encoding/json about 110 KB (core/wire
+// (the browser talks through fetch), encoding/json about 110 KB (core/backend/ipcortex/wire
 // has its own codec), crypto/rand its DRBG (Web Crypto is there already).
 func TestBrowserBuildLinks(t *testing.T) {
 	cmd := exec.Command("go", "list", "-deps", ".")

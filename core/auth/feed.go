@@ -5,8 +5,8 @@ import (
 	"strconv"
 
 	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // FeedCallbacks are the page's callbacks of startFeed: OnUp when the feed

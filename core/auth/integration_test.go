@@ -21,9 +21,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/clock"
 	"github.com/pbxauth/pbxauth/core/native"
-	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/users"
 )

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/endpoint"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // Limits on what a login sends, so that an absurd value fails at once with

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/native"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // held performs every exchange at once, but holds back the answer to the

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
 // SubIDKey is where the sub-ID is kept in Config.Session (sessionStorage in a

@@ -12,8 +12,8 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/native"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // tokenSeen records what TokenCB was told.

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/clock"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // Socket is one WebSocket connection carrying text messages.

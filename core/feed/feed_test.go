@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // The tests run in a synctest bubble: its clock is fake and moves only when

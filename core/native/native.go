@@ -15,9 +15,9 @@ import (
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/backend/ping"
 	"github.com/pbxauth/pbxauth/core/backend/vodia"
-	"github.com/pbxauth/pbxauth/core/wire"
 )
 
 // Transport is an auth.Transport over an *http.Client. Its cookie jar keeps

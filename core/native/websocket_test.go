@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
 	"github.com/pbxauth/pbxauth/core/native"
-	"github.com/pbxauth/pbxauth/core/wire"
 	webfeed "github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/pbx"
 )

@@ -28,7 +28,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
 // Sessions is what the hub asks the server about sessions.

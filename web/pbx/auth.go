@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"

@@ -10,7 +10,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/ping"
 	"github.com/pbxauth/pbxauth/web/vodia"
 )

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
 // PathExternal creates an external user. The vendor documents external users
 // only as made "with the REST API"; the path and body are ours. They are
-// here and not in core/wire because only administrators' tools call it,
+// here and not in core/backend/ipcortex/wire because only administrators' tools call it,
 // never the browser module.
 const PathExternal = "/rest/auth/external"
 

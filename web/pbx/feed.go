@@ -1,6 +1,6 @@
 package pbx
 
-import "github.com/pbxauth/pbxauth/core/wire"
+import "github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 
 // feedSessions answers the live feed's questions about sessions with the
 // rules of the REST calls.

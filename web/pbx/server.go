@@ -17,7 +17,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/ping"
 	"github.com/pbxauth/pbxauth/web/session"

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/token"
 )
 

@@ -19,8 +19,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
-	"github.com/pbxauth/pbxauth/core/wire"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
 	"github.com/pbxauth/pbxauth/web/ping"

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/token"
 )

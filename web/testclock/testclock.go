@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
 // Path is where the server serves the clock when it runs on one.

@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
 // Lifetimes of the classes, as web/PROTOCOL.md states them.

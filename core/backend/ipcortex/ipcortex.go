@@ -1,5 +1,5 @@
 // Package ipcortex is the IPCortex PBX's half of the login contract
-// (web/PROTOCOL.md): its REST paths, its JSON replies (core/wire), its error
+// (web/PROTOCOL.md): its REST paths, its JSON replies (core/backend/ipcortex/wire), its error
 // codes and its user model, behind the backend seam. It is the default
 // backend: what the client did before there were others.
 package ipcortex
@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pbxauth/pbxauth/core/backend"
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
 // Name is the backend's name for setHost's option.

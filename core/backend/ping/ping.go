@@ -14,8 +14,12 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/backend"
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/jsontext"
 )
+
+// sessionHeader starts the Authorization header that carries a session
+// explicitly (as on the local server's IPCortex paths).
+const sessionHeader = "session "
 
 // Name is the backend's name for setHost's option.
 const Name = "ping"
@@ -81,12 +85,11 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 // sessionOf reads {"session": ID}.
 func sessionOf(body []byte) (string, error) {
 	var id string
-	r := wire.NewReader(body)
-	err := r.Object(func(key string) error {
+	err := jsontext.ReadObject(body, func(r *jsontext.Parser, key string) error {
 		if key == "session" {
-			return r.String(&id)
+			return r.StringInto(&id)
 		}
-		return r.Skip()
+		return r.Skip(1)
 	})
 	if err == nil && id == "" {
 		err = errNoSession
@@ -106,17 +109,16 @@ func (Backend) Check(ctx context.Context, at backend.Target) (*backend.User, err
 		return nil, backend.Failure("Ping PBX", at.Host, resp, backend.CodeLoginRequired)
 	}
 	var name, ext, domain string
-	r := wire.NewReader(resp.Body)
-	if err := r.Object(func(key string) error {
+	if err := jsontext.ReadObject(resp.Body, func(r *jsontext.Parser, key string) error {
 		switch key {
 		case "name":
-			return r.String(&name)
+			return r.StringInto(&name)
 		case "extension":
-			return r.String(&ext)
+			return r.StringInto(&ext)
 		case "domain":
-			return r.String(&domain)
+			return r.StringInto(&domain)
 		}
-		return r.Skip()
+		return r.Skip(1)
 	}); err != nil || ext == "" {
 		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an extension that is not the documented JSON; check that setHost names a Ping PBX", Err: err}
 	}
@@ -149,7 +151,7 @@ func request(at backend.Target, method, path string) *backend.Request {
 	case strings.HasPrefix(s, bearer):
 		req.Header["Authorization"] = "Bearer " + strings.TrimPrefix(s, bearer)
 	case strings.HasPrefix(s, session):
-		req.Header["Authorization"] = wire.SessionHeaderPrefix + strings.TrimPrefix(s, session)
+		req.Header["Authorization"] = sessionHeader + strings.TrimPrefix(s, session)
 	default:
 		req.Cookies = true
 	}

@@ -12,8 +12,12 @@ import (
 	"strconv"
 
 	"github.com/pbxauth/pbxauth/core/backend"
-	"github.com/pbxauth/pbxauth/core/wire"
+	"github.com/pbxauth/pbxauth/core/backend/jsontext"
 )
+
+// sessionHeader starts the Authorization header that carries a session
+// explicitly (as on the local server's IPCortex paths).
+const sessionHeader = "session "
 
 // Name is the backend's name for setHost's option.
 const Name = "vodia"
@@ -38,7 +42,7 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 	if r.Token == "" {
 		return nil, backend.Unsupported(b, backend.FeaturePassword)
 	}
-	body := `{"name":"session","value":` + wire.Quote(r.Token) + `}`
+	body := `{"name":"session","value":` + jsontext.Quote(r.Token) + `}`
 	resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: at.Host + PathSession,
 		Header: map[string]string{"Content-Type": "application/json"}, Body: []byte(body)})
 	if err != nil {
@@ -85,7 +89,7 @@ func (Backend) Logout(ctx context.Context, at backend.Target, _ string) error {
 func request(at backend.Target, method string) *backend.Request {
 	req := &backend.Request{Method: method, URL: at.Host + PathSession, Header: map[string]string{}}
 	if at.Cred.Session != "" {
-		req.Header["Authorization"] = wire.SessionHeaderPrefix + at.Cred.Session
+		req.Header["Authorization"] = sessionHeader + at.Cred.Session
 	} else {
 		req.Cookies = true
 	}
@@ -97,21 +101,20 @@ func request(at backend.Target, method string) *backend.Request {
 // is the type; the company is the domain.
 func read(host string, body []byte) (*backend.User, string, error) {
 	var sid, typ, domain, username, name string
-	r := wire.NewReader(body)
-	err := r.Object(func(key string) error {
+	err := jsontext.ReadObject(body, func(r *jsontext.Parser, key string) error {
 		switch key {
 		case "session":
-			return r.String(&sid)
+			return r.StringInto(&sid)
 		case "type":
-			return r.String(&typ)
+			return r.StringInto(&typ)
 		case "domain":
-			return r.String(&domain)
+			return r.StringInto(&domain)
 		case "username":
-			return r.String(&username)
+			return r.StringInto(&username)
 		case "name":
-			return r.String(&name)
+			return r.StringInto(&name)
 		}
-		return r.Skip()
+		return r.Skip(1)
 	})
 	if err != nil || typ == "" {
 		return nil, "", &backend.Error{Code: backend.CodeServer, Message: "the Vodia PBX at " + host + " sent a session that is not the documented JSON; check that setHost names a Vodia PBX", Err: err}

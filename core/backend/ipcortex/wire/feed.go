@@ -1,6 +1,10 @@
 package wire
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/pbxauth/pbxauth/core/backend/jsontext"
+)
 
 // Feed message types (see web/PROTOCOL.md, The live feed).
 const (
@@ -20,22 +24,19 @@ type FeedMessage struct {
 // DecodeFeedMessage reads a feed message; unknown fields are skipped, for
 // forward compatibility.
 func DecodeFeedMessage(data []byte) (*FeedMessage, error) {
-	p := parser{data: data}
+	p := jsontext.NewParser(data)
 	var m FeedMessage
-	err := p.object(0, func(key string) error {
+	err := p.Object(0, func(key string) error {
 		switch key {
 		case "type":
-			return p.stringInto(&m.Type)
+			return p.StringInto(&m.Type)
 		case "version":
-			return p.stringInto(&m.Version)
+			return p.StringInto(&m.Version)
 		}
-		return p.otherKey(key, "type", "version")
+		return p.OtherKey(key, "type", "version")
 	})
 	if err == nil {
-		p.space()
-		if p.i != len(p.data) {
-			err = p.fail("unexpected data after the message")
-		}
+		err = p.End()
 	}
 	if err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func DecodeFeedMessage(data []byte) (*FeedMessage, error) {
 // {"type":"auth","session":S,"pingtime":N}.
 func EncodeFeedAuth(session string, pingSeconds int) []byte {
 	b := append(make([]byte, 0, 96), `{"type":"auth","session":`...)
-	b = appendString(b, session)
+	b = jsontext.AppendString(b, session)
 	b = append(b, `,"pingtime":`...)
 	b = strconv.AppendInt(b, int64(pingSeconds), 10)
 	return append(b, '}')
