@@ -44,6 +44,10 @@ wasm_exec.js: $(GOROOT_WASM_EXEC)
 # get at /api/api.d.ts, with typescript from npm in .tools/npm.
 TSC := $(CURDIR)/.tools/npm/node_modules/.bin/tsc
 typecheck:
+	@command -v npm >/dev/null || { \
+	  echo "installing Debian's nodejs and npm"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
 	@test -x $(TSC) || { mkdir -p .tools/npm && cd .tools/npm && npm install --no-audit --no-fund --silent typescript@5.9.3 >/dev/null; }
 	$(TSC) --strict --noEmit --lib es2017,dom web/site/api.d.ts web/site/typecheck/example.ts
 
