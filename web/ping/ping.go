@@ -17,13 +17,13 @@ package ping
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/jsonreply"
 	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -317,24 +317,10 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 	return false
 }
 
-// errorReply is every failure of Ping, and of Vodia.
-type errorReply struct {
-	Error string `json:"error"`
-}
-
 // Fail answers {"error": message} with status, the failure of Ping's
 // paths. The server uses it for the Host and Origin checks in front of them.
 func Fail(w http.ResponseWriter, status int, message string) {
-	reply(w, status, errorReply{Error: message})
+	jsonreply.Fail(w, status, message)
 }
 
-// reply writes v as JSON. Replies carry session ids, so no cache may keep
-// them.
-func reply(w http.ResponseWriter, status int, v any) {
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // a client that went away is not our fault
-}
+func reply(w http.ResponseWriter, status int, v any) { jsonreply.Write(w, status, v) }

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/jsonreply"
 	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -416,24 +417,10 @@ func deref(s *string) string {
 	return *s
 }
 
-// errorReply is every failure.
-type errorReply struct {
-	Error string `json:"error"`
-}
-
-// Fail answers {"error": message} with status, the failure of Vodia's path.
-// The server uses it for the Host and Origin checks in front of it.
+// Fail answers {"error": message} with status, the failure of Vodia's
+// paths. The server uses it for the Host and Origin checks in front of them.
 func Fail(w http.ResponseWriter, status int, message string) {
-	reply(w, status, errorReply{Error: message})
+	jsonreply.Fail(w, status, message)
 }
 
-// reply writes v as JSON. Replies carry session ids, so no cache may keep
-// them.
-func reply(w http.ResponseWriter, status int, v any) {
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // a client that went away is not our fault
-}
+func reply(w http.ResponseWriter, status int, v any) { jsonreply.Write(w, status, v) }
