@@ -128,9 +128,8 @@ type Client struct {
 	live    map[string]time.Time       // the live tokens, as TokenCB was told
 	tokenCB func(map[string]time.Time) // the last Options.TokenCB given
 
-	feed     *feed.Feed
-	feedCBs  FeedCallbacks // the callbacks of the last startFeed
-	feedPing time.Duration
+	feed    *feed.Feed
+	feedCBs FeedCallbacks // the callbacks of the last startFeed
 }
 
 // Prompt asks the user to log in on the PBX's own login page, so that the

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
@@ -69,7 +70,6 @@ func (c *Client) runFeed(p *Pending) error {
 	}
 	c.mu.Lock()
 	c.feedCBs = fc.cbs
-	c.feedPing = fc.opts.PingTime
 	c.mu.Unlock()
 	return c.feed.Launch(fc.opts)
 }
@@ -79,10 +79,10 @@ type feedOwner struct{ c *Client }
 
 // Connect gives the feed its URL and first message: the session held for
 // the host and sub-ID now. Without a login the feed is not ready (errno 3).
-func (o feedOwner) Connect() (string, []byte, error) {
+func (o feedOwner) Connect(ping time.Duration) (string, []byte, error) {
 	c := o.c
 	c.mu.Lock()
-	loggedIn, ws, host, subID, ping := c.user != nil, c.ws.String(), c.api.String(), c.subID, c.feedPing
+	loggedIn, ws, host, subID := c.user != nil, c.ws.String(), c.api.String(), c.subID
 	c.mu.Unlock()
 	if !loggedIn {
 		return "", nil, &feed.Error{Errno: feed.ErrNotReady, Text: "startFeed: not logged in yet; start the feed after login() resolves"}
@@ -94,9 +94,6 @@ func (o feedOwner) Connect() (string, []byte, error) {
 	url := ws + wire.FeedPath
 	if subID != "" {
 		url += "?" + wire.SubIDParam + "=" + subID
-	}
-	if ping == 0 {
-		ping = feed.DefaultPingTime
 	}
 	return url, wire.EncodeFeedAuth(cred.Session, int(ping.Seconds())), nil
 }

@@ -75,7 +75,6 @@ type Pending struct {
 	done    chan struct{}
 	value   string
 	err     error
-	joined  int // calls that share this one's exchange, after the first
 }
 
 // Wait returns the call's result once it has taken effect, or ctx's error if
@@ -128,7 +127,6 @@ func (c *Client) enqueue(ctx context.Context, call Call) *Pending {
 	defer c.mu.Unlock()
 	if n := len(c.waiting); n > 0 {
 		if last := c.waiting[n-1]; last.call.shares(call) && last.ctx == ctx && last.host == c.api.String() && last.subID == c.subID && last.backend == c.backend {
-			last.joined++
 			return last
 		}
 	}

@@ -126,8 +126,9 @@ const Timeout = 20 * time.Second
 // Owner is what the feed needs of the login it belongs to.
 type Owner interface {
 	// Connect returns the feed's URL and its first message (the credential
-	// held now), or an *Error (ErrNotReady without a login).
-	Connect() (url string, hello []byte, err error)
+	// held now, and the keep-alive interval the feed pings at), or an *Error
+	// (ErrNotReady without a login).
+	Connect(pingTime time.Duration) (url string, hello []byte, err error)
 	// Relogin is asked when the server says the login ended: it may
 	// restore it (a saved token); true reconnects at once.
 	Relogin() bool
@@ -354,7 +355,7 @@ func (f *Feed) sleep(ctx context.Context, d time.Duration) bool {
 // session opens one connection and runs it until it ends, and says whether
 // it was up.
 func (f *Feed) session(r *run, everUp bool) (bool, error) {
-	url, hello, err := f.cfg.Owner.Connect()
+	url, hello, err := f.cfg.Owner.Connect(r.opts.PingTime)
 	if err != nil {
 		return false, err
 	}

@@ -154,7 +154,7 @@ func errnoOf(err error) int {
 
 const hello = `{"type":"auth","session":"S1","pingtime":540}`
 
-func (h *harness) Connect() (string, []byte, error) {
+func (h *harness) Connect(time.Duration) (string, []byte, error) {
 	h.mu.Lock()
 	loggedIn, p := h.loggedIn, h.panicIn == "Connect"
 	h.events = append(h.events, "connect")

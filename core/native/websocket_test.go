@@ -251,7 +251,7 @@ type owner struct {
 	ev  chan string
 }
 
-func (o owner) Connect() (string, []byte, error) {
+func (o owner) Connect(time.Duration) (string, []byte, error) {
 	return o.url, []byte(`{"type":"auth","session":"S1","pingtime":10}`), nil
 }
 func (o owner) Relogin() bool { o.ev <- "relogin"; return false }

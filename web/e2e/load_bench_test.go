@@ -258,21 +258,7 @@ func inBrowser(acceptEncoding string, fn func(ctx context.Context) error) error 
 	}
 	defer os.RemoveAll(profile)
 	out := &capBuffer{max: 16 << 10}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(out),
-	)
-	if p := chromiumPath(); p != "" {
-		opts = append(opts, chromedp.ExecPath(p))
-	}
+	opts := browserOptions(profile, out)
 	ctx, cancelDeadline := context.WithTimeout(context.Background(), loadDeadline)
 	defer cancelDeadline()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)

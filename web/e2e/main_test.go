@@ -259,10 +259,9 @@ func chromiumPath() string {
 	return ""
 }
 
-// startBrowser starts one headless Chromium for the whole run. Each test
-// makes its own browser context (its own cookie jar and storage) in it.
-func startBrowser(profile string) (context.Context, func(), error) {
-	browserOut := &capBuffer{max: 64 << 10}
+// browserOptions are the flags headless Chromium needs here (as root, on a
+// closed network), with a fresh profile and its output kept in out.
+func browserOptions(profile string, out *capBuffer) []chromedp.ExecAllocatorOption {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -273,11 +272,19 @@ func startBrowser(profile string) (context.Context, func(), error) {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
-		chromedp.CombinedOutput(browserOut),
+		chromedp.CombinedOutput(out),
 	)
 	if p := chromiumPath(); p != "" {
 		opts = append(opts, chromedp.ExecPath(p))
 	}
+	return opts
+}
+
+// startBrowser starts one headless Chromium for the whole run. Each test
+// makes its own browser context (its own cookie jar and storage) in it.
+func startBrowser(profile string) (context.Context, func(), error) {
+	browserOut := &capBuffer{max: 64 << 10}
+	opts := browserOptions(profile, browserOut)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	stop := func() {

@@ -146,4 +146,10 @@ func TestADeadRuntimeFailsClearly(t *testing.T) {
 	}
 	o = tb.call("return IPCortex.PBX.Auth.getSubID()", false)
 	wantErrCode(tb, "getSubID() after the runtime exited", o, "threw", "internal")
+	o = tb.call("return IPCortex.PBX.startFeed(function () { window.dataCB = true; }, function (errno) { window.feedErrno = errno; })", false)
+	wantErrCode(tb, "startFeed after the runtime exited", o, "rejected", "internal")
+	tb.waitFor("window.feedErrno === 1", "the feed's error callback to get errno 1")
+	if evalIn[bool](tb, "window.dataCB === true") {
+		tb.errorf("startFeed after the runtime exited called its data callback")
+	}
 }

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -300,4 +301,27 @@ func TestRefuseFormats(t *testing.T) {
 		assert.JSONEq(t, want, rec.Body.String(), path)
 	}
 	assert.Contains(t, e.log.String(), "internal error: boom")
+}
+
+// TestSweepEvery: the server's periodic sweep drops what has expired,
+// everywhere, and stops with its context.
+func TestSweepEvery(t *testing.T) {
+	e := newEnv(t, withSystems(t, nil))
+	require.Equal(t, http.StatusOK, e.login("alice", "wonderland", "").status)
+	require.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("41:builder"))).status)
+	e.clock.Add(25 * time.Hour)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		e.server.SweepEvery(ctx, time.Millisecond)
+		close(done)
+	}()
+	assert.Eventually(t, func() bool { return e.server.sessions.Len() == 0 && e.server.ping.Sessions() == 0 }, 5*time.Second, time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("SweepEvery did not stop when its context ended")
+	}
 }

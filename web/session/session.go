@@ -7,7 +7,6 @@
 package session
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"sync"
@@ -220,20 +219,6 @@ func (s *Store) Sweep() int {
 		s.ended(ss)
 	}
 	return len(gone)
-}
-
-// SweepEvery runs Sweep every interval until ctx ends; run it in a goroutine.
-func (s *Store) SweepEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.Sweep()
-		}
-	}
 }
 
 // update applies change to a live session, marks it (and its token) used and

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"encoding/base64"
 	"sync"
 	"testing"
@@ -126,26 +125,6 @@ func TestSweep(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = s.Get(young.ID)
 	assert.True(t, ok)
-}
-
-func TestSweepEvery(t *testing.T) {
-	s, c := newStore()
-	s.Create(1, "c", "")
-	c.Add(DefaultMaxAge)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		s.SweepEvery(ctx, time.Millisecond)
-		close(done)
-	}()
-	assert.Eventually(t, func() bool { return s.Len() == 0 }, 5*time.Second, time.Millisecond)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("SweepEvery did not stop when its context ended")
-	}
 }
 
 func TestConcurrentUse(t *testing.T) {

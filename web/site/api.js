@@ -70,18 +70,17 @@
   }
 
   // refuse fails a call with the reason the module is not there, through
-  // its callback too.
-  function refuse(args) {
-    for (var i = 0; i < args.length; i++) {
-      if (typeof args[i] === 'function') {
-        var cb = args[i];
-        setTimeout(function () { cb(false, failed.message); });
-        var p = Promise.reject(failed);
-        p.catch(function () {});
-        return p;
-      }
-    }
-    return Promise.reject(failed);
+  // its callback too: an Auth call's (false, message); the feed's error
+  // callback, its second function, (1, message), errno 1 being the vendor's
+  // internal error.
+  function refuse(name, args) {
+    var fns = Array.prototype.filter.call(args, function (a) { return typeof a === 'function'; });
+    var feed = name === 'startFeed' || name === 'startPoll';
+    var cb = feed ? fns[1] : fns[0];
+    var p = Promise.reject(failed);
+    if (fns.length) p.catch(function () {});
+    if (cb) setTimeout(function () { feed ? cb(1, failed.message) : cb(false, failed.message); });
+    return p;
   }
 
   // Asynchronous methods: before the module is ready, a Promise that follows
@@ -90,9 +89,9 @@
     return function () {
       var args = arguments;
       if (impl) {
-        try { return call(name, args); } catch (e) { if (e === failed) return refuse(args); throw e; }
+        try { return call(name, args); } catch (e) { if (e === failed) return refuse(name, args); throw e; }
       }
-      if (failed) return refuse(args);
+      if (failed) return refuse(name, args);
       var p = new Promise(function (resolve, reject) {
         queue.push(function () { resolve(call(name, args)); }, reject);
       });

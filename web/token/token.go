@@ -18,7 +18,6 @@
 package token
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"sync"
@@ -206,20 +205,6 @@ func (s *Store) Sweep() int {
 		}
 	}
 	return n
-}
-
-// SweepEvery runs Sweep every interval until ctx ends; run it in a goroutine.
-func (s *Store) SweepEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.Sweep()
-		}
-	}
 }
 
 // newSecret returns 32 random bytes, base64url without padding.

@@ -1,7 +1,6 @@
 package token
 
 import (
-	"context"
 	"encoding/base64"
 	"sync"
 	"testing"
@@ -149,26 +148,6 @@ func TestSweep(t *testing.T) {
 	assert.Equal(t, 2, s.Sweep())
 	assert.Equal(t, 1, s.Len())
 	assert.True(t, s.Alive(week.Value))
-}
-
-func TestSweepEvery(t *testing.T) {
-	s, c := newStore()
-	s.Create(1, "", "")
-	c.Add(FixedLife)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		s.SweepEvery(ctx, time.Millisecond)
-		close(done)
-	}()
-	assert.Eventually(t, func() bool { return s.Len() == 0 }, 5*time.Second, time.Millisecond)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("SweepEvery did not stop when its context ended")
-	}
 }
 
 func TestConcurrentUse(t *testing.T) {
