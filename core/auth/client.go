@@ -391,10 +391,12 @@ func (c *Client) scheduleRefreshLocked() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	// The timer's function queues the refresh and waits for it, so that a
-	// clock's Advance returns after the refresh.
+	// The timer's function queues the refresh and waits for the worker to
+	// finish it (OnChange included), so that a clock's Advance returns after
+	// the refresh. Not Wait(ctx): the refresh's own answer cancels ctx when it
+	// schedules the next one, which would return before OnChange ran.
 	timer := c.cfg.Clock.AfterFunc(c.cfg.RefreshInterval, func() {
-		_, _ = c.enqueue(ctx, Call{kind: kindRefresh}).Wait(ctx)
+		<-c.enqueue(ctx, Call{kind: kindRefresh}).done
 	})
 	c.refresh = &refresh{timer: timer, cancel: cancel}
 }
