@@ -107,6 +107,34 @@ func TestStorageAndRandom(t *testing.T) {
 	assert.NotEqual(t, make([]byte, 16), a)
 }
 
+// TestStorageFrom: a storage given as a property of another object (what
+// the Node.js entry's boot object hands out) is read at each call.
+func TestStorageFrom(t *testing.T) {
+	boot := newObject()
+	s := WebStorage{From: boot, Name: "storage"}
+	_, _, err := s.Get("k")
+	assert.Error(t, err, "no storage there yet")
+
+	require.NoError(t, boot.Set("storage", mustGet(global, "sessionStorage")))
+	require.NoError(t, s.Set("jsbridge-from", "v2"))
+	v, ok, err := SessionStorage.Get("jsbridge-from")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, "v2", v)
+	require.NoError(t, s.Remove("jsbridge-from"))
+	_, ok, err = s.Get("jsbridge-from")
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+// TestWebSocketsFrom: the constructor is the From object's WebSocket; none
+// fails the dial with a message that says how to give one.
+func TestWebSocketsFrom(t *testing.T) {
+	_, err := WebSockets{From: newObject()}.Dial(context.Background(), "ws://127.0.0.1:1/")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "configure({WebSocket})")
+}
+
 func TestPromiseAwaitAndErrors(t *testing.T) {
 	v, err := Await(ctx(t), Promise(func() (any, error) { return "ok", nil }))
 	require.NoError(t, err)

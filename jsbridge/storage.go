@@ -9,10 +9,15 @@ import (
 )
 
 // WebStorage is the core's Storage over window.sessionStorage or
-// window.localStorage. Where the browser refuses storage (a sandboxed frame,
-// some private modes) every call returns an error instead of throwing.
+// window.localStorage, or any object with the same getItem, setItem and
+// removeItem (what a Node.js program gives). Where the browser refuses storage
+// (a sandboxed frame, some private modes) every call returns an error instead
+// of throwing.
 type WebStorage struct {
-	Name string // "sessionStorage" or "localStorage"
+	Name string // "sessionStorage" or "localStorage": the property that holds it
+	// From is the object whose property Name is the storage, read at each
+	// call; the zero Value stands for the global object.
+	From safejs.Value
 }
 
 // SessionStorage is this tab's sessionStorage; LocalStorage the origin's
@@ -23,7 +28,11 @@ var (
 )
 
 func (s WebStorage) area() (safejs.Value, error) {
-	v, err := prop(global, s.Name) // the getter throws in sandboxed frames
+	from := s.From
+	if absent(from) {
+		from = global
+	}
+	v, err := prop(from, s.Name) // the getter throws in sandboxed frames
 	if err != nil {
 		return v, err
 	}

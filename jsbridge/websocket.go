@@ -14,14 +14,23 @@ import (
 
 // WebSockets is the feed's Dialer over the browser's WebSocket: a thin
 // wrapper that keeps the server's close code and reason, which
-// coder/websocket loses under GOOS=js (and it would link net/http).
-type WebSockets struct{}
+// coder/websocket loses under GOOS=js (and it would link net/http). In
+// Node.js it takes any constructor of the same API, such as the ws package's.
+type WebSockets struct {
+	// From is the object whose property WebSocket is the constructor, read
+	// at each Dial; the zero Value stands for the global object.
+	From safejs.Value
+}
 
 // Dial opens a WebSocket and returns once it is open, or fails.
-func (WebSockets) Dial(ctx context.Context, url string) (feed.Socket, error) {
-	ctor := mustGet(global, "WebSocket")
+func (w WebSockets) Dial(ctx context.Context, url string) (feed.Socket, error) {
+	from := w.From
+	if absent(from) {
+		from = global
+	}
+	ctor := mustGet(from, "WebSocket")
 	if absent(ctor) {
-		return nil, errors.New("this browser has no WebSocket")
+		return nil, errors.New("there is no WebSocket here (in Node.js, give one: configure({WebSocket}) with the ws package)")
 	}
 	ws, err := ctor.New(url)
 	if err != nil {
@@ -35,6 +44,9 @@ func (WebSockets) Dial(ctx context.Context, url string) (feed.Socket, error) {
 		{"open", func(safejs.Value) { s.once(&s.openOnce, s.opened) }},
 		{"message", s.onMessage},
 		{"close", s.onClose},
+		// A close event follows every error; the ws package of Node.js
+		// throws an error event that has no listener.
+		{"error", func(safejs.Value) {}},
 	} {
 		if err := s.listen(l.event, l.fn); err != nil {
 			s.Close(1000, "")

@@ -3,6 +3,8 @@
 // Command wasm is the browser module: it wires the core to the browser and
 // hands IPCortex.PBX.Auth's implementation to the loader (web/site/api.js),
 // which set up globalThis.__pbxauth = {host, auth, ready} before starting it.
+// The same module runs in Node.js (web/npm/node.mjs), whose boot object also
+// has dom: false and the getters storage, tokens and WebSocket.
 package main
 
 import (
@@ -26,30 +28,30 @@ func main() {
 	hostStr, _ := host.String()
 	target, _ := boot.Get("auth")
 
-	var session auth.Storage = jsbridge.SessionStorage
-	if _, _, err := session.Get(auth.SubIDKey); err != nil {
-		jsbridge.ConsoleWarn("sessionStorage is not available (" + err.Error() + "); the sub-ID lasts only as long as this page")
-		session = auth.NewMemoryStorage()
-	}
-	var tokens auth.Storage = jsbridge.LocalStorage
-	if _, _, err := tokens.Get(auth.SubIDKey); err != nil {
-		jsbridge.ConsoleWarn("localStorage is not available (" + err.Error() + "); logins are not remembered across page loads")
-		tokens = nil
-	}
-	c, err := auth.New(auth.Config{
+	cfg := auth.Config{
 		Transport: jsbridge.Fetch{},
 		Host:      hostStr,
-		Session:   session,
-		Tokens:    tokens,
-		Prompt:    jsbridge.Overlay{},
-		Dialer:    jsbridge.WebSockets{},
 		Backends:  []backend.Backend{ipcortex.New(), vodia.New(), ping.New()},
 		Jitter:    jsbridge.Jitter,
 		Random:    jsbridge.Random,
 		OnChange:  jsbridge.Properties{Target: target}.Set,
 		Warn:      jsbridge.ConsoleWarn,
 		Debug:     jsbridge.PageDebug{Target: target}.Log,
-	})
+	}
+	dom, _ := boot.Get("dom")
+	if isDOM, err := dom.Bool(); err == nil && !isDOM {
+		// No page (Node.js, web/npm/node.mjs): no overlay, and the storage
+		// and the WebSocket constructor the program gave, which the boot
+		// object's getters hand out at each use.
+		cfg.Session = jsbridge.WebStorage{From: boot, Name: "storage"}
+		cfg.Tokens = jsbridge.WebStorage{From: boot, Name: "tokens"}
+		cfg.Dialer = jsbridge.WebSockets{From: boot}
+	} else {
+		cfg.Session, cfg.Tokens = browserStorage()
+		cfg.Prompt = jsbridge.Overlay{}
+		cfg.Dialer = jsbridge.WebSockets{}
+	}
+	c, err := auth.New(cfg)
 	if err != nil {
 		jsbridge.ConsoleWarn("cannot start: " + err.Error())
 		return
@@ -64,4 +66,20 @@ func main() {
 		return
 	}
 	select {} // serve calls from the page for as long as it lives
+}
+
+// browserStorage is the tab's sessionStorage and the origin's localStorage,
+// or what stands in for each where the browser refuses it.
+func browserStorage() (session, tokens auth.Storage) {
+	session = jsbridge.SessionStorage
+	if _, _, err := session.Get(auth.SubIDKey); err != nil {
+		jsbridge.ConsoleWarn("sessionStorage is not available (" + err.Error() + "); the sub-ID lasts only as long as this page")
+		session = auth.NewMemoryStorage()
+	}
+	tokens = jsbridge.LocalStorage
+	if _, _, err := tokens.Get(auth.SubIDKey); err != nil {
+		jsbridge.ConsoleWarn("localStorage is not available (" + err.Error() + "); logins are not remembered across page loads")
+		tokens = nil
+	}
+	return session, tokens
 }

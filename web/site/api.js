@@ -2,15 +2,15 @@
  * module beside this script, and replays every call made before the module was
  * ready, in order. Served as /api/api.js, /api/wrapper.whtm and
  * /api/wrapper_kphone.whtm. The module owns all state once it is ready; before
- * that, the few synchronous methods answer from what the module will read. */
-(function () {
+ * that, the few synchronous methods answer from what the module will read.
+ *
+ * Two parts: the classic script (this first function) finds the module beside
+ * its own src and hands it to `load`, the loader proper, which the npm
+ * package (web/npm) shares: its ES module and Node.js entries call the same
+ * `load` with their own URLs, copied from this file by `make build`. */
+(function (load) {
   'use strict';
   var g = globalThis;
-  g.IPCortex = g.IPCortex || {};
-  g.IPCortex.PBX = g.IPCortex.PBX || {};
-  if (g.IPCortex.PBX.Auth && g.IPCortex.PBX.Auth._pbxauthLoader) return; // loaded twice
-
-  var SUBID_KEY = 'IPCortex.PBX.Auth.subid'; // = auth.SubIDKey in core/auth
   var src = scriptSrc();
   var base = src.replace(/[?#].*$/, '').replace(/[^\/]*$/, '');
   // The module and the runtime glue, beside this script. The server that
@@ -18,16 +18,20 @@
   // and sends such a URL with immutable caching: a warm load revalidates only
   // this script, and fetches them again only when they change.
   var MODULE = 'pbxauth.wasm', RUNTIME = 'wasm_exec.js';
-  var origin = new URL(src).origin;
-
-  var Auth = { id: null, uname: null, name: null, company: null };
-  Object.defineProperty(Auth, '_pbxauthLoader', { value: true });
-  g.IPCortex.PBX.Auth = Auth;
-
-  var impl = null;      // the module's implementation, once ready
-  var failed = null;    // why the module could not load, or why it stopped
-  var queue = [];       // calls made before it was ready
-  var go = null;        // the Go runtime, once started
+  load({
+    root: g,
+    module: base + MODULE,
+    runtime: base + RUNTIME,
+    host: new URL(src).origin,
+    from: base,
+    hint: 'check that the PBX serves it',
+    dom: true,
+    onReady: function () {
+      if (typeof g.onAPILoadReady === 'function') {
+        try { g.onAPILoadReady(); } catch (e) { console.error('onAPILoadReady threw', e); }
+      }
+    }
+  });
 
   function scriptSrc() {
     var s = document.currentScript;
@@ -38,6 +42,39 @@
     }
     return location.href;
   }
+})(function load(env) {
+  // env: root, the object that gets IPCortex.PBX.Auth (globalThis for the
+  // script tag); module, the URL of pbxauth.wasm, or compile, a function
+  // that returns a Promise of the compiled module; runtime, the URL of
+  // wasm_exec.js, loaded with a script tag unless globalThis.Go is there;
+  // host, the default API host ('' for none); from and hint, for the message
+  // when the module cannot load; dom, false where there is no page (Node.js):
+  // no tab handshake, and the module runs without overlay or web storage;
+  // storage, a function that returns where the sub-ID is kept (default
+  // sessionStorage); boot, an object of more settings for the module;
+  // onReady, called once the module is ready. Returns {Auth, PBX, ready},
+  // ready a Promise that resolves once the module is ready, or rejects with
+  // why it could not load.
+  'use strict';
+  var g = globalThis;
+  var root = env.root;
+  root.IPCortex = root.IPCortex || {};
+  root.IPCortex.PBX = root.IPCortex.PBX || {};
+  if (root.IPCortex.PBX.Auth && root.IPCortex.PBX.Auth._pbxauthLoader) return; // loaded twice
+
+  var SUBID_KEY = 'IPCortex.PBX.Auth.subid'; // = auth.SubIDKey in core/auth
+
+  var Auth = { id: null, uname: null, name: null, company: null };
+  Object.defineProperty(Auth, '_pbxauthLoader', { value: true });
+  root.IPCortex.PBX.Auth = Auth;
+
+  var impl = null;      // the module's implementation, once ready
+  var failed = null;    // why the module could not load, or why it stopped
+  var queue = [];       // calls made before it was ready
+  var go = null;        // the Go runtime, once started
+  var settle = {};      // resolve and reject of ready
+  var ready = new Promise(function (resolve, reject) { settle.resolve = resolve; settle.reject = reject; });
+  ready.catch(function () {}); // a failure is reported on the console and to every call
 
   function authError(code, msg, Ctor) {
     var e = new (Ctor || Error)('IPCortex.PBX.Auth: ' + msg);
@@ -124,7 +161,7 @@
 
   // The live feed, on IPCortex.PBX itself; unbound use works, as in
   // login().then(IPCortex.PBX.startFeed).
-  var PBX = g.IPCortex.PBX;
+  var PBX = root.IPCortex.PBX;
   ['startFeed', 'startPoll'].forEach(function (n) { PBX[n] = later(n); });
   ['stopFeed', 'stopPoll', 'pauseFeed', 'httpStopReuse'].forEach(function (n) { PBX[n] = now(n, function () {}); });
 
@@ -134,18 +171,19 @@
     return { id: null, login: null, name: null, company: null, home: null, perms: {} };
   });
 
-  // The sub-ID lives in sessionStorage, where the module reads it too. Before
-  // the module is ready, getSubID hands out the stored (or a new) one, and the
-  // module adopts it (useSubID) when it is.
+  // The sub-ID lives in sessionStorage (env.storage), where the module reads
+  // it too. Before the module is ready, getSubID hands out the stored (or a
+  // new) one, and the module adopts it (useSubID) when it is.
   var handedOut = null;  // the sub-ID getSubID gave before the module was ready
   var usedSubID = false; // whether this page asked for a sub-ID at all
+  var storage = env.storage || function () { return g.sessionStorage; };
   function storedSubID() {
-    try { return sessionStorage.getItem(SUBID_KEY); } catch (e) { return null; }
+    try { return storage().getItem(SUBID_KEY); } catch (e) { return null; }
   }
   function newSubID() {
     var b = crypto.getRandomValues(new Uint8Array(16));
     var v = Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
-    try { sessionStorage.setItem(SUBID_KEY, v); } catch (e) { /* the module keeps it in memory */ }
+    try { storage().setItem(SUBID_KEY, v); } catch (e) { /* the module keeps it in memory */ }
     return v;
   }
   var getSubID = now('getSubID', function () {
@@ -160,7 +198,7 @@
   // the login the sub-ID is meant to keep apart. So a page that finds a stored
   // sub-ID asks the other tabs whether one of them holds it, and takes a new
   // one if so.
-  (function () {
+  if (env.dom) (function () {
     var stored = storedSubID(), me, ch;
     if (typeof BroadcastChannel !== 'function') return;
     try { ch = new BroadcastChannel(SUBID_KEY); } catch (e) { return; }
@@ -211,26 +249,26 @@
     if (port !== '' && (!/^[1-9][0-9]*$/.test(port) || Number(port) > 65535)) bad();
   }
 
-  function ready(x) {
+  function start(x) {
     Promise.resolve().then(function () {
       impl = x;
       while (queue.length) { var run = queue.shift(); var reject = queue.shift(); try { run(); } catch (e) { reject(e); } }
-      if (typeof g.onAPILoadReady === 'function') {
-        try { g.onAPILoadReady(); } catch (e) { console.error('onAPILoadReady threw', e); }
-      }
+      settle.resolve();
+      if (env.onReady) env.onReady();
     });
   }
 
   function fail(why) {
-    failed = authError('network', 'the auth module could not load from ' + base + ' (' + why + '); check that the PBX serves it');
+    failed = authError('network', 'the auth module could not load from ' + env.from + ' (' + why + '); ' + env.hint);
     console.error(failed.message);
     while (queue.length) { queue.shift(); queue.shift()(failed); }
+    settle.reject(failed);
   }
 
   // Fetch and compile the module while wasm_exec.js loads: streaming, or,
   // where that fails (a server that sends another Content-Type), from bytes.
   function fetchWasm() {
-    return fetch(base + MODULE, { credentials: 'omit' }).then(function (r) {
+    return fetch(env.module, { credentials: 'omit' }).then(function (r) {
       if (!r.ok) throw new Error('HTTP ' + r.status + ' for pbxauth.wasm');
       return r;
     });
@@ -238,16 +276,18 @@
   function compileBytes() {
     return fetchWasm().then(function (r) { return r.arrayBuffer(); }).then(function (b) { return WebAssembly.compile(b); });
   }
-  var compiled = WebAssembly.compileStreaming
-    ? WebAssembly.compileStreaming(fetchWasm()).catch(function (e) {
-      if (e instanceof TypeError) return compileBytes(); // not served as application/wasm
-      throw e;
-    })
-    : compileBytes();
+  var compiled = env.compile ? Promise.resolve().then(env.compile)
+    : WebAssembly.compileStreaming
+      ? WebAssembly.compileStreaming(fetchWasm()).catch(function (e) {
+        if (e instanceof TypeError) return compileBytes(); // not served as application/wasm
+        throw e;
+      })
+      : compileBytes();
   var runtime = new Promise(function (resolve, reject) {
     if (typeof g.Go === 'function') return resolve();
+    if (!env.runtime) return reject(new Error('wasm_exec.js was not loaded'));
     var s = document.createElement('script');
-    s.src = base + RUNTIME;
+    s.src = env.runtime;
     s.onload = function () { resolve(); };
     s.onerror = function () { reject(new Error('cannot load wasm_exec.js')); };
     (document.head || document.documentElement).appendChild(s);
@@ -255,8 +295,14 @@
   Promise.all([compiled, runtime]).then(function (r) {
     go = new g.Go();
     return WebAssembly.instantiate(r[0], go.importObject).then(function (inst) {
-      g.__pbxauth = { host: origin, auth: Auth, ready: function (x) { delete g.__pbxauth; ready(x); } };
+      var boot = env.boot || {};
+      boot.host = env.host;
+      boot.auth = Auth;
+      boot.ready = function (x) { delete g.__pbxauth; start(x); };
+      g.__pbxauth = boot;
       go.run(inst).then(function () { if (impl) stopped(); else fail('the module exited'); });
     });
   }).catch(function (e) { fail(e && e.message ? e.message : String(e)); });
-})();
+
+  return { Auth: Auth, PBX: PBX, ready: ready };
+});
