@@ -1,21 +1,20 @@
 # make run   - the local PBX with the demo page and the module, on 127.0.0.1:8080
-# make test  - installs what the tests need, then runs every test
+# make test  - installs what the tests need, then runs every test (native, wasm in Chromium, e2e, fuzz, npm, Node, Playwright)
 # make build - the browser module and what the server embeds
 # make size  - the module's raw, gzip, brotli and zstd bytes against a minimal syscall/js program
-# make bench - the wire codec against encoding/json; page load to ready (cold, warm in the same tab, second visit
-#              in a new tab, zstd against brotli) against a minimal Go wasm; the size ratios;
-#              and the live feed: memory per held feed and logout to the last of N feeds told
+# make bench - every figure against its baseline in the same run (size, page load, login, memory, the server
+#              under load); writes bench/results.json
 SHELL := /bin/bash
 GO ?= go
 TOOLS := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 COVER_MIN := 85
 
-.PHONY: run test deps test-native cover vet typecheck build size bench playwright
+.PHONY: run test deps test-native fuzz cover vet typecheck build size bench playwright
 run: build
 	$(GO) run ./web
 
-test: deps build vet typecheck test-native cover size playwright
+test: deps build vet typecheck test-native fuzz cover size playwright
 
 # deps installs what a fresh machine lacks: Debian's Chromium for the browser
 # tests and the Go tools, into .tools/bin of this repository.
@@ -67,6 +66,11 @@ test-native:
 # Chromium; nothing downloaded) against the PBX, started with go run on a free port.
 playwright: build typecheck
 	GO=$(GO) web/playwright/run.sh
+
+# fuzz runs every Fuzz target of the repository briefly (FUZZTIME each,
+# default 5s) from its committed corpus in testdata/fuzz; a finding fails it.
+fuzz:
+	scripts/fuzz.sh
 
 cover:
 	@$(GO) test -coverpkg=./core/... -coverprofile=cover.out ./core/... >/dev/null

@@ -133,7 +133,10 @@ func parseFeed(name string, args []safejs.Value) (feed.Options, auth.FeedCallbac
 			if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 				return o, cbs, &auth.Error{Code: auth.CodeBadOption, Message: "IPCortex.PBX." + name + ": option maxWSRetryTime must be 0 or more seconds (0: never retry), or null to retry forever"}
 			}
-			o.MaxRetry = time.Duration(f * float64(time.Second))
+			o.MaxRetry = feed.RetryForever // past what a Duration holds: no limit in effect
+			if f < float64(math.MaxInt64)/float64(time.Second) {
+				o.MaxRetry = time.Duration(f * float64(time.Second))
+			}
 		}
 		v, err = read("errorCB")
 		if err != nil {

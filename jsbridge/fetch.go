@@ -9,6 +9,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
 
@@ -81,7 +82,10 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	}
 	buf, err := Await(ctx, bufP)
 	if err != nil {
-		return nil, fetchError(ctx, err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, backend.ReplyCut(err)
 	}
 	body, err := copyBytes(buf, wire.MaxBody+1)
 	if err != nil {

@@ -11,6 +11,8 @@
 //	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST] [-hosts LIST]
 //	             [-token-classes LIST] [-test-clock] [-server-version V]
 //	             [-state FILE] [-vodia-admin LOGIN:PASSWORD] [-ping-key FILE]
+//	             [-max-conns N] [-max-conns-per-addr N] [-max-sessions N]
+//	             [-max-sessions-per-user N] [-max-failures-per-addr N] [-faults]
 //	go run ./web token -user LOGIN [-ttl 24h] [-ping-key FILE] [-users FILE]
 //
 // -vodia-admin gives the Vodia admin, the one account that may ask for
@@ -45,6 +47,13 @@
 // tests can see logins expire. Without it that path is 404. The live feeds
 // of logins that expire so are closed within a second, as on the real clock.
 //
+// -faults is for tests only, never for production: the PBX's API (not the
+// files under /api/) then fails on purpose as POST /test/fault
+// {"mode":"500"} from this machine says (off, latency=DURATION, 500, reset,
+// truncate, notjson, oversized, dropfeed; GET reads it), so that browser
+// tests can check what a page sees when its PBX misbehaves. Without it that
+// path does not exist.
+//
 // -server-version sets the version the feed announces to its clients
 // (default: the build's), so that tests can show a client a server that has
 // been replaced.
@@ -65,6 +74,25 @@
 // users: keep it private. Without -state nothing is kept. web/PROTOCOL.md
 // describes the file.
 //
+// It guards itself against abuse (web/PROTOCOL.md, "Limits"): it holds at
+// most -max-conns connections (default 4096; keep it under the open-file
+// limit, ulimit -n), -max-conns-per-addr from one client address (default
+// 256; an IPv6 client counts by its /64), and answers those over either cap
+// with a plain 503 at once; it closes keep-alive connections idle for 30
+// seconds, and refuses request headers over 64 KiB (431) and bodies over
+// 64 KiB (413). Past 10 failed logins in a row for one user name, or
+// -max-failures-per-addr from one client address (default 100; 0 turns that
+// count off, as behind a proxy, where every client has the proxy's
+// address), logins wait 1 second, doubling with each further failure up to
+// 15 minutes, and are answered 429 with Retry-After meanwhile; failures are
+// forgotten after an hour, a user's at its next login. At most as many
+// passwords as the machine has cores are checked at once, 32 more logins
+// wait, and any more are answered 503 with Retry-After. A user holds at most
+// -max-sessions-per-user sessions (default 100; 0: no cap), and so many
+// login tokens, everyone -max-sessions (default 100000; 0: no cap): a new
+// one over a cap ends the oldest. A user's live feeds are capped at 100: a
+// new one closes the oldest with 1008.
+//
 // It answers only requests sent to its -addr address, to localhost, 127.x.y.z
 // and [::1] (any port), and to the host names given with -hosts, such as the
 // public name a proxy in front of it forwards; any other Host header is
@@ -82,6 +110,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pbxauth/pbxauth/web/fault"
 	"io"
 	"io/fs"
 	"log"
@@ -90,12 +119,15 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/connlimit"
 	"github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/ping"
+	"github.com/pbxauth/pbxauth/web/session"
 	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
@@ -103,16 +135,26 @@ import (
 )
 
 // Server timeouts: bodies are at most 64 KiB, so slow clients are cut off
-// early. The live feed clears the connection's deadlines (with
+// early, and idle keep-alive connections are closed soon, since each holds
+// an open file. The live feed clears the connection's deadlines (with
 // http.ResponseController) before it upgrades, and gives each message it
 // sends a deadline of its own.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 30 * time.Second
-	idleTimeout       = 2 * time.Minute
+	idleTimeout       = 30 * time.Second
 	shutdownTimeout   = 5 * time.Second
 	sweepInterval     = time.Minute
+	// maxHeaderBytes bounds a request's header (431 beyond): a session
+	// header, an Origin and the browser's cookies fit many times over.
+	maxHeaderBytes = 64 << 10
+)
+
+// Defaults of the limits' flags.
+const (
+	defaultMaxConns        = 4096
+	defaultMaxConnsPerAddr = 256
 )
 
 func main() {
@@ -145,7 +187,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stateFile := fs.String("state", "", "keep sessions, login tokens and external users across restarts in `FILE` (JSON): read (and removed) at start if it\nexists (a corrupt one stops the start), written at a graceful stop with mode 0600; it holds session ids\nand tokens, with which whoever reads it can act as their users: keep it private (default: nothing is kept)")
 	vodiaAdmin := fs.String("vodia-admin", vodia.DemoAdmin, "the Vodia admin, who may ask for temporary session ids, as `LOGIN:PASSWORD`\n(only a hash of the password is kept; other users of this machine may see the command line)")
 	pingKey := pingKeyFlag(fs)
+	faults := fs.Bool("faults", false, "FOR TESTS ONLY, never in production: make the PBX's API fail on purpose, off until switched with\nPOST /test/fault {\"mode\":\"500\"} from this machine (off, latency=DURATION, 500, reset, truncate, notjson, oversized, dropfeed)")
 	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
+	maxConns := fs.Int("max-conns", defaultMaxConns, "hold at most `N` connections at once, live feeds and idle keep-alive ones included; more are answered\n503 at once (keep N under the open-file limit, ulimit -n; 0: no cap)")
+	maxConnsPerAddr := fs.Int("max-conns-per-addr", defaultMaxConnsPerAddr, "hold at most `N` connections from one client address (an IPv6 one counts by its /64; 0: no cap)")
+	maxSessions := fs.Int("max-sessions", session.DefaultMaxSessions, "hold at most `N` sessions, and N login tokens, in all; a new one over the cap ends the oldest (0: no cap)")
+	maxSessionsPerUser := fs.Int("max-sessions-per-user", session.DefaultMaxPerUser, "hold at most `N` sessions, and N login tokens, of one user; a new one over the cap ends the user's oldest (0: no cap)")
+	maxFailuresPerAddr := fs.Int("max-failures-per-addr", pbx.DefaultAddrFailures.Free, "after `N` failed logins in a row from one client address, make its logins wait (1 s, doubling up to 15 min;\n429 meanwhile); 0: count failures per user only, as behind a proxy, where every client has the proxy's address")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -156,8 +204,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "unexpected arguments %q; see -h (the token command comes first: web token -user LOGIN)\n", fs.Args())
 		return 2
 	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max-conns", *maxConns}, {"max-conns-per-addr", *maxConnsPerAddr}, {"max-sessions", *maxSessions},
+		{"max-sessions-per-user", *maxSessionsPerUser}, {"max-failures-per-addr", *maxFailuresPerAddr}} {
+		if f.v < 0 {
+			fmt.Fprintf(stderr, "-%s %d: give a number of 0 or more (0: no cap)\n", f.name, f.v)
+			return 2
+		}
+	}
 
 	cfg := pbx.Config{Logger: logger, Origins: pbx.DefaultOrigins()}
+	cfg.Limits.Sessions = noCap(*maxSessions)
+	cfg.Limits.SessionsPerUser = noCap(*maxSessionsPerUser)
+	cfg.Limits.AddrFailures = pbx.DefaultAddrFailures
+	cfg.Limits.AddrFailures.Free = noCap(*maxFailuresPerAddr)
 	admin, err := vodia.ParseAdmin(*vodiaAdmin)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -203,11 +265,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	inner, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v; pick another -addr (:0 picks a free port)\n", err)
 		return 1
 	}
+	refused := &refusals{log: logger}
+	ln := &connlimit.Listener{Listener: inner, Max: *maxConns, PerClient: *maxConnsPerAddr, OnRefuse: refused.note}
 	static := site.Handler(cfg.Origins) // the trusted pages may frame the login overlay
 	if err := static.Missing(); err != nil {
 		logger.Printf("warning: %v", err)
@@ -229,8 +293,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	go srv.SweepEvery(ctx, sweepInterval)
+	var h handler = srv
+	if *faults {
+		in := fault.New(srv)
+		in.Logger = logger
+		h = faulty{in, srv}
+		logger.Printf("warning: -faults: POST %s from this machine makes this server's API fail on purpose; use it for tests only", fault.Path)
+	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
-	if err := serve(ctx, ln, srv, logger); err != nil {
+	if err := serve(ctx, ln, h, logger); err != nil {
 		logger.Print(err)
 		return 1
 	}
@@ -338,6 +409,16 @@ func loadUsers(file string) ([]*users.User, error) {
 	return users.LoadFile(file)
 }
 
+// faulty is the PBX behind a fault mode (-faults).
+type faulty struct {
+	*fault.Injector
+	pbx *pbx.Server
+}
+
+// Shutdown switches the faults off first, so that no request waits out a
+// latency.
+func (f faulty) Shutdown(ctx context.Context) error { f.Set(fault.Off); return f.pbx.Shutdown(ctx) }
+
 // handler is what serve serves: the PBX, whose live feeds it must close at
 // shutdown, since http.Server.Shutdown does not close hijacked connections.
 type handler interface {
@@ -357,6 +438,7 @@ func serve(ctx context.Context, ln net.Listener, h handler, logger *log.Logger) 
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          logger,
 	}
 	done := make(chan error, 1)
@@ -380,6 +462,45 @@ func serve(ctx context.Context, ln net.Listener, h handler, logger *log.Logger) 
 	}
 	<-done
 	return nil
+}
+
+// noCap turns a flag's 0 (no cap, no count) into the -1 that pbx.Limits
+// takes for it, where 0 is the default.
+func noCap(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// refusalLogEvery spaces the log lines about refused connections: a flood
+// of them must not flood the log too.
+const refusalLogEvery = 10 * time.Second
+
+// refusals logs the connections refused over the caps: the first at once,
+// then at most one line every refusalLogEvery, with how many there were.
+type refusals struct {
+	log *log.Logger
+
+	mu   sync.Mutex
+	n    int
+	last time.Time
+}
+
+func (r *refusals) note(client string, perClient bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < refusalLogEvery {
+		return
+	}
+	why, flag := "the server holds -max-conns connections", "-max-conns"
+	if perClient {
+		why, flag = "its address holds -max-conns-per-addr connections", "-max-conns-per-addr"
+	}
+	r.log.Printf("refused %d connection(s) over the caps; the last from %s: %s (raise %s if such clients are legitimate)", r.n, client, why, flag)
+	r.n, r.last = 0, now
 }
 
 // displayAddr is the address to print for a listener: one a browser can use,

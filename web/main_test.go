@@ -238,6 +238,31 @@ func TestRunTestClock(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status, "the token is a day old on the server's clock: %v", m)
 }
 
+// TestRunFaults: with -faults, POST /test/fault makes the API fail on
+// purpose until it is switched off; without it the path does not exist.
+func TestRunFaults(t *testing.T) {
+	url, stderr, stop := start(t, "-addr", "127.0.0.1:0", "-faults")
+	defer stop()
+	assert.Contains(t, stderr.String(), "warning: -faults")
+
+	status, m := postJSON(t, url+"/test/fault", "", `{"mode":"500"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	status, body, _ := login(t, url, "alice", "wonderland")
+	assert.Equal(t, http.StatusInternalServerError, status, body)
+
+	status, m = postJSON(t, url+"/test/fault", "", `{"mode":"off"}`)
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	status, body, _ = login(t, url, "alice", "wonderland")
+	assert.Equal(t, http.StatusOK, status, "the faults are off: %s", body)
+
+	plain, _, stopPlain := start(t, "-addr", "127.0.0.1:0")
+	defer stopPlain()
+	resp, err := http.Post(plain+"/test/fault", "application/json", strings.NewReader(`{"mode":"500"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no fault switch without -faults")
+}
+
 // TestRunHosts: a login sent to a name that is not the server's, from a page
 // of that name (DNS rebinding), is refused unless -hosts names it.
 func TestRunHosts(t *testing.T) {
@@ -318,6 +343,12 @@ func TestRunFails(t *testing.T) {
 		{"ping key that is no key", []string{"-addr", "127.0.0.1:0", "-ping-key", badUsers}, 1, "holds no key"},
 		{"empty ping key", []string{"-addr", "127.0.0.1:0", "-ping-key", ""}, 1, "-ping-key is empty"},
 		{"token command after flags", []string{"-addr", "127.0.0.1:0", "token"}, 2, "the token command comes first"},
+		{"help lists -max-conns", []string{"-h"}, 0, "-max-conns N"},
+		{"help lists -max-conns-per-addr", []string{"-h"}, 0, "-max-conns-per-addr N"},
+		{"help lists -max-sessions", []string{"-h"}, 0, "-max-sessions N"},
+		{"help lists -max-sessions-per-user", []string{"-h"}, 0, "-max-sessions-per-user N"},
+		{"help lists -max-failures-per-addr", []string{"-h"}, 0, "-max-failures-per-addr N"},
+		{"negative cap", []string{"-addr", "127.0.0.1:0", "-max-conns", "-1"}, 2, "-max-conns -1: give a number of 0 or more (0: no cap)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -549,4 +580,64 @@ func TestRunStateTestClock(t *testing.T) {
 	assert.Equal(t, 1, run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", file}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "state file "+file+" was saved by a server on the test clock, 25h0m0s ahead of the real one; start with -test-clock")
 	assert.Empty(t, stdout.String())
+}
+
+// rawRequest sends one request on c and reads its reply.
+func rawRequest(t *testing.T, c net.Conn, r *bufio.Reader, header string) *http.Response {
+	t.Helper()
+	_, err := io.WriteString(c, "GET /api/api.d.ts HTTP/1.1\r\nHost: 127.0.0.1\r\n"+header+"\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(r, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// TestRunConnectionCaps: one address holds at most -max-conns-per-addr
+// connections, idle keep-alive ones included; one more is answered 503 at
+// once, and a closed one makes room. Headers over the limit get 431.
+func TestRunConnectionCaps(t *testing.T) {
+	url, stderr, stop := start(t, "-addr", "127.0.0.1:0", "-max-conns-per-addr", "2")
+	addr := strings.TrimPrefix(url, "http://")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		defer c.Close()
+		resp := rawRequest(t, c, bufio.NewReader(c), "")
+		require.NotEqual(t, http.StatusServiceUnavailable, resp.StatusCode)
+		held = append(held, c) // now an idle keep-alive connection
+	}
+	over, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer over.Close()
+	resp, err := http.ReadResponse(bufio.NewReader(over), nil)
+	require.NoError(t, err, "the server answers before any request")
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+	assert.Contains(t, string(body), "too many connections from your address")
+
+	require.NoError(t, held[0].Close())
+	require.Eventually(t, func() bool { // once the server has seen the close
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		_, err = io.WriteString(c, "GET /api/api.d.ts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+		if err != nil {
+			return false
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		return err == nil && resp.StatusCode != http.StatusServiceUnavailable
+	}, 10*time.Second, 10*time.Millisecond, "a closed connection makes room")
+
+	r := bufio.NewReader(held[1])
+	resp = rawRequest(t, held[1], r, "X-Big: "+strings.Repeat("x", 100<<10)+"\r\n")
+	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
+
+	assert.Equal(t, 0, stop())
+	assert.Contains(t, stderr.String(), "refused 1 connection(s) over the caps; the last from 127.0.0.1: its address holds -max-conns-per-addr connections")
 }

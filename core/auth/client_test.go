@@ -504,6 +504,7 @@ func TestCodesAreStable(t *testing.T) {
 		auth.CodeServer:        "server",
 		auth.CodeBadOption:     "bad_option",
 		auth.CodeInternal:      "internal",
+		auth.CodeRateLimited:   "rate_limited",
 	} {
 		assert.Equal(t, want, string(code))
 	}

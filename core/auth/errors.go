@@ -19,6 +19,7 @@ const (
 	CodeBadOption     = backend.CodeBadOption
 	CodePopupClosed   = backend.CodePopupClosed
 	CodePopupBlocked  = backend.CodePopupBlocked
+	CodeRateLimited   = backend.CodeRateLimited
 	CodeInternal      = backend.CodeInternal
 )
 

@@ -48,7 +48,7 @@ func TestFaultsEndInTheRightCode(t *testing.T) {
 		{"truncated body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "200")
 			_, _ = w.Write([]byte(`{"result":"success","user":{"id":1`))
-		}, auth.CodeNetwork, "cannot reach"},
+		}, auth.CodeNetwork, "broke before its reply ended"},
 		{"truncated json", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"result":"success","user":{"id":1`))
 		}, auth.CodeServer, "not the documented JSON"},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
@@ -77,14 +78,16 @@ func (o *Options) Validate() error {
 		return newError(CodeBadOption, "login: the username is over "+strconv.Itoa(MaxUsernameLen)+" bytes; no PBX user has such a name")
 	case len(o.Password) > MaxPasswordLen:
 		return newError(CodeBadOption, "login: the password is over "+strconv.Itoa(MaxPasswordLen)+" bytes; the PBX would refuse it")
+	case !utf8.ValidString(o.Username) || !utf8.ValidString(o.Password):
+		return newError(CodeBadOption, "login: the username or password is not UTF-8 text; the PBX would receive another one")
 	case len(o.Tokens) > MaxTokens:
 		return newError(CodeBadOption, "login: over "+strconv.Itoa(MaxTokens)+" tokens; pass the ones tokenCB reported last")
 	case o.Origin != "" && !validOrigin(o.Origin):
 		return newError(CodeBadOption, "login: origin "+strconv.Quote(clip(o.Origin))+" is not an origin; write scheme://host[:port], as location.origin gives it")
 	}
 	for _, t := range o.Tokens {
-		if strings.TrimSpace(t) == "" || len(t) > MaxTokenLen {
-			return newError(CodeBadOption, "login: tokens must be non-empty strings of at most "+strconv.Itoa(MaxTokenLen)+" bytes, as tokenCB reported them")
+		if !validToken(t) {
+			return newError(CodeBadOption, "login: tokens must be non-empty strings of at most "+strconv.Itoa(MaxTokenLen)+" visible ASCII characters, as tokenCB reported them")
 		}
 	}
 	switch o.Application {
@@ -93,6 +96,14 @@ func (o *Options) Validate() error {
 		return newError(CodeBadOption, "login: application must be empty, \"refreshable\" or \"longLogin\", not "+strconv.Quote(clip(o.Application)))
 	}
 	return nil
+}
+
+// validToken reports whether t can be a token: 1 to MaxTokenLen bytes of
+// visible ASCII (no spaces or control characters), as every system's
+// tokens are, so that it reaches the PBX unchanged in a JSON body and in a
+// header (a Ping JWT goes in Authorization: Bearer).
+func validToken(t string) bool {
+	return len(t) <= MaxTokenLen && backend.ValidSession(t)
 }
 
 // validOrigin reports whether s is an origin as browsers write it:
@@ -413,6 +424,9 @@ func validCompany(company string) error {
 	}
 	if len(company) > MaxCompanyLen {
 		return newError(CodeBadOption, "setCompany: the company id is over "+strconv.Itoa(MaxCompanyLen)+" bytes; pass the id of a company this user may administer")
+	}
+	if !utf8.ValidString(company) {
+		return newError(CodeBadOption, "setCompany: the company id is not UTF-8 text; the PBX would receive another one")
 	}
 	return nil
 }

@@ -116,6 +116,25 @@ type Credential struct {
 	KeyInHeader bool
 }
 
+// MaxSession bounds a session id that a PBX hands out.
+const MaxSession = 1024
+
+// ValidSession reports whether a session id that a PBX handed out can be
+// carried back as it is, in an Authorization header: 1 to MaxSession bytes
+// of visible ASCII (no spaces, control characters or line breaks). A
+// backend refuses any other with CodeServer.
+func ValidSession(s string) bool {
+	if s == "" || len(s) > MaxSession {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // LoginRequest is a login with credentials or with a token.
 type LoginRequest struct {
 	Username, Password string
@@ -202,6 +221,11 @@ const (
 	CodePopupClosed Code = "popup_closed"
 	// CodePopupBlocked: the login overlay could not be shown.
 	CodePopupBlocked Code = "popup_blocked"
+	// CodeRateLimited: the server refuses logins for a while, after too many
+	// failed ones (for the user or from this address), or is too busy to
+	// check one now; the message says how many seconds to wait before
+	// trying again.
+	CodeRateLimited Code = "rate_limited"
 	// CodeInternal: a fault of this module; the call failed, the client
 	// keeps working.
 	CodeInternal Code = "internal"
@@ -239,6 +263,9 @@ func CodeOf(err error) Code {
 // TransportError classifies a failed exchange: a deadline is a timeout,
 // anything else a network failure.
 func TransportError(host string, err error) *Error {
+	if errors.Is(err, errReplyCut) {
+		return &Error{Code: CodeNetwork, Message: "the connection to the PBX at " + host + " broke before its reply ended; try again", Err: err}
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: CodeTimeout, Message: "the PBX at " + host + " did not answer in time; check that it is up and reachable, then try again", Err: err}
 	}
@@ -247,3 +274,15 @@ func TransportError(host string, err error) *Error {
 	}
 	return &Error{Code: CodeNetwork, Message: "cannot reach the PBX at " + host + "; check the host given to setHost and the network", Err: err}
 }
+
+var errReplyCut = errors.New("the connection broke before the reply ended")
+
+// ReplyCut marks err, from reading a reply's body, as a connection that
+// broke after the reply began, so that TransportError says so rather than
+// that the PBX cannot be reached.
+func ReplyCut(err error) error { return replyCut{err} }
+
+type replyCut struct{ err error }
+
+func (e replyCut) Error() string   { return errReplyCut.Error() + ": " + e.err.Error() }
+func (e replyCut) Unwrap() []error { return []error{errReplyCut, e.err} }

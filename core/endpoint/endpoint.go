@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Endpoint is a scheme and an authority (host[:port]) with nothing after them.
@@ -95,18 +96,32 @@ func parse(s, secure, plain, what string) (Endpoint, error) {
 		scheme = strings.ToLower(s[:i])
 		rest = s[i+3:]
 		if scheme != secure && scheme != plain {
-			return Endpoint{}, errors.New(what + ": scheme " + strconv.Quote(scheme) + " is not allowed; use " + secure + ":// or " + plain + "://" + example)
+			return Endpoint{}, errors.New(what + ": scheme " + quote(scheme) + " is not allowed; use " + secure + ":// or " + plain + "://" + example)
 		}
 	}
 	rest = strings.TrimSuffix(rest, "/")
 	if strings.ContainsAny(rest, "/?#@\\ \t\r\n") {
-		return Endpoint{}, errors.New(what + ": " + strconv.Quote(s) + " must be only scheme://host[:port], with no path, query, user or spaces" + example)
+		return Endpoint{}, errors.New(what + ": " + quote(s) + " must be only scheme://host[:port], with no path, query, user or spaces" + example)
 	}
 	host, port, err := splitHostPort(rest)
 	if err != nil {
-		return Endpoint{}, errors.New(what + ": " + strconv.Quote(s) + ": " + err.Error() + example)
+		return Endpoint{}, errors.New(what + ": " + quote(s) + ": " + err.Error() + example)
 	}
 	return Endpoint{Scheme: scheme, Host: strings.ToLower(host), Port: port}, nil
+}
+
+// quote quotes a value for an error message, cut to its first 100 bytes:
+// a page may pass anything, a megabyte included.
+func quote(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 func splitHostPort(a string) (host, port string, err error) {
@@ -169,13 +184,61 @@ func validName(h string) bool {
 	return true
 }
 
+// validIPv6 accepts an IPv6 address as RFC 4291 writes it: eight groups of
+// 1 to 4 hex digits separated by ':', one run of zero groups written "::",
+// and the last two groups as dotted IPv4; no zone.
 func validIPv6(h string) bool {
-	if h == "" || strings.Count(h, ":") < 2 {
+	groups, gap := 0, false
+	if strings.HasPrefix(h, "::") {
+		h, gap = h[2:], true
+		if h == "" {
+			return true
+		}
+	}
+	for {
+		i := strings.IndexByte(h, ':')
+		g := h
+		if i >= 0 {
+			g = h[:i]
+		}
+		switch {
+		case i < 0 && strings.Contains(g, "."):
+			if !validIPv4(g) {
+				return false
+			}
+			groups += 2
+		case len(g) < 1 || len(g) > 4 || strings.Trim(g, "0123456789abcdefABCDEF") != "":
+			return false
+		default:
+			groups++
+		}
+		if i < 0 {
+			break
+		}
+		h = h[i+1:]
+		if strings.HasPrefix(h, ":") { // "::"
+			if gap {
+				return false
+			}
+			gap, h = true, h[1:]
+			if h == "" {
+				break
+			}
+		}
+	}
+	return groups == 8 && !gap || groups < 8 && gap
+}
+
+// validIPv4 accepts four decimal numbers from 0 to 255 without leading
+// zeros, separated by '.'.
+func validIPv4(h string) bool {
+	parts := strings.Split(h, ".")
+	if len(parts) != 4 {
 		return false
 	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 255 || p[0] == '+' || p[0] == '-' || len(p) > 1 && p[0] == '0' {
 			return false
 		}
 	}

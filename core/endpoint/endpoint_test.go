@@ -81,25 +81,3 @@ func TestInsecure(t *testing.T) {
 	}
 	assert.Equal(t, "", Endpoint{}.String())
 }
-
-// FuzzParse: no input panics, what is accepted prints as a canonical form
-// that parses to itself, and a canonical form carries nothing but
-// scheme://host[:port].
-func FuzzParse(f *testing.F) {
-	for _, s := range []string{"https://pbx.example.com:8443/", "pbx", "http://[::1]:80", "wss://a-b.c", "ftp://x", "https://pbx:+80", "[::1", "a:b:c", "https://a..b", "http://1.2.3.4"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, parse := range []func(string) (Endpoint, error){ParseAPI, ParseWS} {
-			e, err := parse(s)
-			if err != nil {
-				continue
-			}
-			again, err := parse(e.String())
-			require.NoError(t, err, "%q parsed as %q, which does not parse", s, e.String())
-			assert.Equal(t, e, again)
-			assert.NotContains(t, e.Authority(), "/")
-			assert.NotContains(t, e.Authority(), "@")
-		}
-	})
-}

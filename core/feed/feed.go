@@ -178,9 +178,28 @@ type run struct {
 	opts   Options
 	ctx    context.Context
 	cancel context.CancelFunc
-	once   sync.Once
-	known  chan struct{} // closed once the first outcome is known
-	first  error         // nil: the feed came up
+	// out is what a Wait gets, guarded by the Feed's mu. While the feed is
+	// down between retries it is a new, unknown one, so that a Start then
+	// waits for the next attempt instead of reporting the feed up.
+	out *outcome
+}
+
+// outcome is how an attempt to bring the feed up ended: err nil if it
+// came up; known once done is closed.
+type outcome struct {
+	done chan struct{}
+	err  error
+}
+
+func newOutcome() *outcome { return &outcome{done: make(chan struct{})} }
+
+func (o *outcome) settled() bool {
+	select {
+	case <-o.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Start starts the feed (or joins the one running) and returns once it is
@@ -205,7 +224,7 @@ func (f *Feed) Launch(o Options) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.run == nil {
-		r := &run{opts: o, known: make(chan struct{})}
+		r := &run{opts: o, out: newOutcome()}
 		r.ctx, r.cancel = context.WithCancel(context.Background())
 		f.run, f.last = r, r
 		go f.loop(r)
@@ -218,13 +237,17 @@ func (f *Feed) Launch(o Options) error {
 func (f *Feed) Wait(ctx context.Context) error {
 	f.mu.Lock()
 	r := f.last
+	var o *outcome
+	if r != nil {
+		o = r.out
+	}
 	f.mu.Unlock()
 	if r == nil {
 		return errStopped
 	}
 	select {
-	case <-r.known:
-		return r.first
+	case <-o.done:
+		return o.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -238,7 +261,7 @@ func (f *Feed) Stop() {
 	f.mu.Unlock()
 	if r != nil {
 		r.cancel()
-		r.settle(errStopped)
+		f.settle(r, errStopped)
 	}
 }
 
@@ -251,19 +274,31 @@ func (f *Feed) Running() bool {
 	return f.run != nil
 }
 
-// settle records the first outcome of r, once.
-func (r *run) settle(err error) {
-	r.once.Do(func() {
-		r.first = err
-		close(r.known)
-	})
+// settle records the outcome of r, unless it is known already.
+func (f *Feed) settle(r *run, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !r.out.settled() {
+		r.out.err = err
+		close(r.out.done)
+	}
+}
+
+// reopen makes the outcome of r unknown again: the feed is down and will
+// try again, so a Wait from now on waits for that attempt.
+func (f *Feed) reopen(r *run) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.out.settled() {
+		r.out = newOutcome()
+	}
 }
 
 func (f *Feed) report(r *run, errno int, text string) {
 	if r.ctx.Err() != nil {
 		return // stopped: nothing more to say
 	}
-	r.settle(&Error{Errno: errno, Text: text})
+	f.settle(r, &Error{Errno: errno, Text: text})
 	if f.cfg.OnError != nil {
 		f.cfg.OnError(errno, text)
 	}
@@ -307,6 +342,12 @@ func (f *Feed) loop(r *run) {
 			f.report(r, fe.Errno, fe.Text)
 			f.end(r)
 			return
+		case errors.As(err, &ce) && ce.Code == wire.FeedTooMany:
+			// Reconnecting would close the user's next oldest feed, and so on
+			// round all the tabs: stop, and say why.
+			f.report(r, ErrRunning, "the PBX closed this feed because its user has too many open ("+err.Error()+"); close other tabs, then start it again")
+			f.end(r)
+			return
 		case errors.As(err, &ce) && ce.Code == wire.FeedLoggedOut:
 			if !relogged && f.cfg.Owner.Relogin() {
 				relogged = true // once: a login that the feed still refuses has ended
@@ -332,6 +373,7 @@ func (f *Feed) loop(r *run) {
 			what = "dropped"
 		}
 		f.report(r, errno, "the feed "+what+" ("+err.Error()+"); trying again")
+		f.reopen(r)
 		retry++
 		waited += wait
 		if !f.sleep(r.ctx, wait) {
@@ -383,7 +425,7 @@ func (f *Feed) session(r *run, everUp bool) (bool, error) {
 	changed := f.version != "" && f.version != version
 	f.version = version
 	f.mu.Unlock()
-	r.settle(nil)
+	f.settle(r, nil)
 	if f.cfg.OnUp != nil {
 		f.cfg.OnUp()
 	}

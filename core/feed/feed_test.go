@@ -355,6 +355,18 @@ func TestLoggedOutWhileRunning(t *testing.T) {
 	})
 }
 
+func TestTooManyFeedsStopsWithoutReconnecting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t)
+		h.up(forever, "7.2")
+		h.conn().drop(wire.FeedTooMany, "too many feeds")
+		assert.Equal(t, []string{"error 92"}, h.take(), "the login is kept; the page hears why")
+		assert.False(t, h.f.Running())
+		time.Sleep(time.Hour)
+		assert.Equal(t, []string{}, h.take(), "reconnecting would close the user's next oldest feed")
+	})
+}
+
 func TestLoggedOutBeforeUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
@@ -429,6 +441,35 @@ func TestDropReconnectsWithBackoff(t *testing.T) {
 		h.conn().ready("7.2")
 		assert.Equal(t, []string{"up", "reconnected"}, h.take())
 		assert.True(t, h.f.Running())
+	})
+}
+
+// A Start while the feed is down between retries waits for the next
+// attempt: it does not report a feed that is down as up.
+func TestStartWhileRetryingWaitsForTheNextAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := []float64{0.5, 0.5}
+		h := newHarness(t, j...)
+		h.up(forever, "7.2")
+		h.conn().drop(feed.CodeAbnormal, "")
+		assert.Equal(t, []string{"error 92"}, h.take())
+
+		h.set(func(h *harness) { h.refuse = 1 })
+		refused := h.start(forever)
+		synctest.Wait()
+		select {
+		case err := <-refused:
+			t.Fatalf("Start during the backoff returned %v before the next attempt", err)
+		default:
+		}
+		assert.Equal(t, []string{"connect", "refused", "error 92"}, h.after(feed.Backoff(0, j[0])))
+		assert.Equal(t, feed.ErrRunning, errnoOf(<-refused), "that attempt failed")
+
+		up := h.start(forever)
+		assert.Equal(t, []string{"connect", "dial"}, h.after(feed.Backoff(1, j[1])))
+		h.conn().ready("7.2")
+		assert.Equal(t, []string{"up", "reconnected"}, h.take())
+		assert.NoError(t, <-up, "that attempt came up")
 	})
 }
 

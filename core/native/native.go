@@ -62,7 +62,10 @@ func (t *Transport) Do(ctx context.Context, req *auth.Request) (*auth.Response, 
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody+1))
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, backend.ReplyCut(err)
 	}
 	return &auth.Response{Status: resp.StatusCode, Body: body}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
+	"github.com/pbxauth/pbxauth/web/strictjson"
 )
 
 // feed is one open feed.
@@ -23,6 +24,8 @@ type feed struct {
 
 	mu      sync.Mutex
 	session string               // the session id its auth message named; "" before
+	user    int64                // its session's user, once ready
+	counted bool                 // among its user's ready feeds (Hub.byUser)
 	code    websocket.StatusCode // the code the server closed it with; 0 while it has not
 	why     string               // why, for the log
 }
@@ -33,6 +36,7 @@ var reasons = map[websocket.StatusCode]string{
 	wire.FeedBadRequest: "bad request",
 	wire.FeedLoggedOut:  "logged out",
 	wire.FeedRestart:    "restart",
+	TooMany:             "too many feeds",
 }
 
 // close closes the feed with code, once: a later call, whatever its code,
@@ -116,7 +120,7 @@ func (h *Hub) serve(f *feed, subID, cookie string) {
 			continue
 		}
 		var m message
-		if json.Unmarshal(data, &m) != nil {
+		if strictjson.UnmarshalLenient(data, &m) != nil {
 			f.close(wire.FeedBadRequest, "a message that is no JSON object with a string type")
 			continue
 		}
@@ -142,7 +146,7 @@ func (h *Hub) serve(f *feed, subID, cookie string) {
 // the feed may then stay silent, or closes the feed and returns 0.
 func (h *Hub) auth(f *feed, data []byte, subID, cookie string) time.Duration {
 	var m authMessage
-	if err := json.Unmarshal(data, &m); err != nil || m.Type != wire.FeedAuth {
+	if err := strictjson.UnmarshalLenient(data, &m); err != nil || m.Type != wire.FeedAuth {
 		f.close(wire.FeedBadRequest, `the first message is no {"type":"auth",...}`)
 		return 0
 	}
@@ -173,6 +177,11 @@ func (h *Hub) auth(f *feed, data []byte, subID, cookie string) time.Duration {
 	if err != nil { // a wire.User always encodes
 		f.close(wire.FeedBadRequest, err.Error())
 		return 0
+	}
+	// Counted before it hears it is ready, so that the user's feeds are
+	// counted in the order their clients saw them open.
+	if oldest := h.ready(f, user.ID); oldest != nil {
+		oldest.close(TooMany, fmt.Sprintf("user %d opened more than %d feeds", user.ID, h.maxPerUser))
 	}
 	h.send(f, b)
 	h.log.Printf("feed %d open: user %d, pingtime %ds", f.id, user.ID, ping)

@@ -11,6 +11,9 @@
 // wire.FeedLoggedOut. Hub.Shutdown closes every feed with wire.FeedRestart,
 // which http.Server.Shutdown cannot do: a feed's connection is hijacked.
 //
+// A user holds at most Options.MaxPerUser open feeds: the feed that goes
+// over the cap closes the user's oldest with TooMany.
+//
 // The hub does not check the request's host or origin: the server mounts it
 // behind the same checks as its REST calls.
 package feed
@@ -22,6 +25,7 @@ import (
 	"log"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +66,10 @@ type Options struct {
 	CheckEvery time.Duration
 	// WriteTimeout bounds each message the hub sends; 0: 10 seconds.
 	WriteTimeout time.Duration
+	// MaxPerUser caps the open feeds of one user, counted once they are
+	// ready: one more closes the user's oldest with TooMany. 0:
+	// DefaultMaxPerUser; less than 0: no cap.
+	MaxPerUser int
 	// Logger gets a line when a feed opens and one when it closes; nil: no
 	// logging. Never a session id or a sub-ID.
 	Logger *log.Logger
@@ -71,7 +79,14 @@ type Options struct {
 const (
 	DefaultCheckEvery   = time.Second
 	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxPerUser   = 100
 )
+
+// TooMany is the close code of a user's oldest feed when a new one goes
+// over Options.MaxPerUser: the standard Policy Violation, reason "too many
+// feeds". The session lives on; its client should not reconnect that feed
+// at once, or it closes the next oldest.
+const TooMany websocket.StatusCode = websocket.StatusPolicyViolation
 
 // maxMessage bounds a client message; the auth message, the longest, is
 // under 100 bytes. A longer one closes the feed with 1009 (message too big).
@@ -86,6 +101,7 @@ type Hub struct {
 	silence      func(time.Duration) time.Duration
 	checkEvery   time.Duration
 	writeTimeout time.Duration
+	maxPerUser   int // 0: no cap
 	log          *log.Logger
 
 	lastID atomic.Uint64
@@ -93,6 +109,7 @@ type Hub struct {
 	mu        sync.Mutex
 	feeds     map[*feed]struct{}            // every open feed, before its auth too
 	bySession map[string]map[*feed]struct{} // the feeds whose auth named a session, by its id
+	byUser    map[int64][]*feed             // the ready feeds, by user, oldest first
 	stopCheck chan struct{}                 // closes to stop the check; nil while no feed follows a session
 	closing   bool                          // Shutdown has begun: no new feeds
 }
@@ -106,9 +123,17 @@ func New(sessions Sessions, opts Options) *Hub {
 		silence:      opts.Silence,
 		checkEvery:   opts.CheckEvery,
 		writeTimeout: opts.WriteTimeout,
+		maxPerUser:   opts.MaxPerUser,
 		log:          opts.Logger,
 		feeds:        map[*feed]struct{}{},
 		bySession:    map[string]map[*feed]struct{}{},
+		byUser:       map[int64][]*feed{},
+	}
+	switch {
+	case h.maxPerUser == 0:
+		h.maxPerUser = DefaultMaxPerUser
+	case h.maxPerUser < 0:
+		h.maxPerUser = 0
 	}
 	if h.version == "" {
 		h.version = BuildVersion()
@@ -245,6 +270,34 @@ func (h *Hub) follow(f *feed, id string) {
 	}
 }
 
+// ready counts f among the ready feeds of its user, and returns the user's
+// oldest feed if that makes one too many (nil if not), for the caller to
+// close.
+func (h *Hub) ready(f *feed, user int64) *feed {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f.mu.Lock()
+	f.user, f.counted = user, true
+	f.mu.Unlock()
+	list := append(h.byUser[user], f)
+	var oldest *feed
+	if h.maxPerUser > 0 && len(list) > h.maxPerUser {
+		oldest, list = list[0], list[1:]
+		oldest.mu.Lock()
+		oldest.counted = false
+		oldest.mu.Unlock()
+	}
+	h.byUser[user] = list
+	return oldest
+}
+
+// Feeds returns the number of ready feeds of a user.
+func (h *Hub) Feeds(user int64) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byUser[user])
+}
+
 // remove forgets a feed that has closed, and stops the check when no feed
 // follows a session any more.
 func (h *Hub) remove(f *feed) {
@@ -252,8 +305,16 @@ func (h *Hub) remove(f *feed) {
 	defer h.mu.Unlock()
 	delete(h.feeds, f)
 	f.mu.Lock()
-	id := f.session
+	id, user, counted := f.session, f.user, f.counted
 	f.mu.Unlock()
+	if counted {
+		list := slices.DeleteFunc(slices.Clone(h.byUser[user]), func(g *feed) bool { return g == f })
+		if len(list) == 0 {
+			delete(h.byUser, user)
+		} else {
+			h.byUser[user] = list
+		}
+	}
 	if set := h.bySession[id]; set != nil {
 		delete(set, f)
 		if len(set) == 0 {

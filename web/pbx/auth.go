@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -26,9 +27,9 @@ func (s *Server) identify(c *call) (*caller, error) {
 		return nil, err
 	}
 	if key != "" {
-		u, ok := s.users.ByKey(key)
-		if !ok {
-			return nil, fail(http.StatusUnauthorized, wire.CodeAuthFailed, "unknown API key")
+		u, err := s.checkKey(c.r, key)
+		if err != nil {
+			return nil, err
 		}
 		return &caller{user: u, company: u.Company}, nil
 	}
@@ -133,7 +134,9 @@ func (s *Server) auth(c *call) (*wire.Response, error) {
 // application origin, of the class the call asks for or its origin's
 // default. Only the session without a sub-ID goes into the cookie; the reply
 // carries the id in every case, for the client to send back in the session
-// header.
+// header. The guard throttles failed logins by name and address, and bounds
+// the password checks under way; a client that leaves before its password
+// is checked, or before its session is made, gets none.
 func (s *Server) login(c *call) (*wire.Response, error) {
 	key, err := c.key()
 	if err != nil {
@@ -152,9 +155,20 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.authenticate(c.auth.Username, c.auth.Password)
+	at, err := s.guard.begin(c.r, c.auth.Username, loginLabel(c.auth.Username))
 	if err != nil {
+		return nil, err
+	}
+	u, err := at.check(c.r.Context(), func() (*users.User, error) {
+		return s.authenticate(c.auth.Username, c.auth.Password)
+	})
+	switch {
+	case errors.Is(err, errClientGone), errors.Is(err, errBusy):
+		return nil, err
+	case err != nil:
 		return nil, authFailed(err)
+	case c.r.Context().Err() != nil:
+		return nil, errClientGone
 	}
 	if err := s.beginSession(u); err != nil {
 		return nil, err
@@ -164,6 +178,12 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 		tok = s.tokens.Create(u.ID, s.tokenClass(c.auth.Application, origin), origin)
 	}
 	ss := s.startSession(c, u, tok.Value)
+	c.undo = func() {
+		if tok.Value != "" {
+			s.revoke(tok.Value) // and its session
+		}
+		s.sessions.Delete(ss.ID)
+	}
 	resp := userReply(u, ss.Company, ss.ID)
 	if !c.auth.NoToken {
 		resp.Token = tok.Wire()

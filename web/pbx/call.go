@@ -8,10 +8,13 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/ping"
+	"github.com/pbxauth/pbxauth/web/strictjson"
 	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
@@ -24,6 +27,9 @@ type call struct {
 	// external is the body of a call to PathExternal, whose fields wire.Auth
 	// does not have; its type and key are copied to auth.
 	external externalAuth
+	// undo, set by a call that made a login, takes the login back (its
+	// session, and the token it made) when its reply cannot be delivered.
+	undo func()
 }
 
 // failure is an error that becomes a "fail" reply with this status and code.
@@ -31,6 +37,9 @@ type failure struct {
 	status  int
 	code    string
 	message string
+	// retryAfter, if not 0, is sent as Retry-After (in whole seconds): how
+	// long the client must wait before it tries again.
+	retryAfter time.Duration
 }
 
 func (f *failure) Error() string { return f.code + ": " + f.message }
@@ -44,6 +53,12 @@ func badRequest(format string, args ...any) error {
 }
 
 // rest serves one REST path whose body must carry an auth object of type typ.
+//
+// A call that made a login (c.undo) has its reply flushed to the client at
+// once; when the client has gone, or the reply cannot be written (a write
+// error, the server's write timeout), the login is taken back, so that no
+// session outlives a reply that nobody received, and the log says so
+// instead of 200.
 func (s *Server) rest(typ string, serve func(*call) (*wire.Response, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := readCall(w, r, typ)
@@ -51,11 +66,28 @@ func (s *Server) rest(typ string, serve func(*call) (*wire.Response, error)) htt
 		if err == nil {
 			resp, err = serve(c)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, errClientGone):
+			noteLost(w, err.Error())
+			return
+		case err != nil:
 			s.replyError(w, err)
 			return
+		case c.undo == nil:
+			_ = reply(w, http.StatusOK, resp) // a client that went away is not our fault
+			return
 		}
-		reply(w, http.StatusOK, resp)
+		if err = r.Context().Err(); err == nil {
+			err = reply(w, http.StatusOK, resp)
+		}
+		if err == nil {
+			err = http.NewResponseController(w).Flush()
+		}
+		if err != nil {
+			c.undo()
+			s.log.Printf("login as %s undone: its reply was not delivered (%v)", loginLabel(resp.User.Login), err)
+			noteLost(w, err.Error())
+		}
 	})
 }
 
@@ -114,22 +146,15 @@ func decodeAuth(w http.ResponseWriter, r *http.Request, typ string) (wire.Auth, 
 }
 
 // decodeBody reads one JSON object of at most wire.MaxBody bytes into dst,
-// refusing unknown fields and anything after it; typ names the auth object's
-// type in the error message.
+// refusing unknown fields, duplicate keys, keys that differ from a field's
+// name only by case, and anything after it (web/strictjson); typ names the
+// auth object's type in the error message.
 func decodeBody(w http.ResponseWriter, r *http.Request, typ string, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, wire.MaxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil {
-		if _, err = dec.Token(); err == nil {
-			return badRequest("send one JSON object; there is more after it")
-		}
-		if err == io.EOF {
-			err = nil
-		}
-	}
+	err := strictjson.Decode(http.MaxBytesReader(w, r.Body, wire.MaxBody), dst)
 	var tooLarge *http.MaxBytesError
 	switch {
+	case errors.Is(err, strictjson.ErrTrailingData):
+		return badRequest("send one JSON object; there is more after it")
 	case errors.As(err, &tooLarge):
 		return fail(http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "the body is over %d bytes", wire.MaxBody)
 	case err != nil:
@@ -170,9 +195,10 @@ func (s *Server) replyError(w http.ResponseWriter, err error) {
 	var f *failure
 	if !errors.As(err, &f) {
 		s.log.Printf("internal error: %v", err)
-		f = &failure{http.StatusInternalServerError, wire.CodeInternal, "the server failed; its log says why"}
+		f = &failure{status: http.StatusInternalServerError, code: wire.CodeInternal, message: "the server failed; its log says why"}
 	}
-	reply(w, f.status, &wire.Response{
+	f.setRetryAfter(w)
+	_ = reply(w, f.status, &wire.Response{
 		Result: wire.ResultFail,
 		Error:  &wire.Error{Code: f.code, Message: f.message},
 	})
@@ -210,6 +236,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Printf("internal error: %v", err)
 		f = &failure{status: http.StatusInternalServerError, message: "the server failed; its log says why"}
 	}
+	f.setRetryAfter(w)
 	if sys == systemVodia {
 		vodia.Fail(w, f.status, f.message)
 	} else {
@@ -217,13 +244,32 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// reply writes a JSON reply. Replies carry session ids and passwords, so no
-// cache may keep them.
-func reply(w http.ResponseWriter, status int, resp *wire.Response) {
+// setRetryAfter sends the failure's Retry-After, if it has one, and lets
+// the pages of trusted origins read it.
+func (f *failure) setRetryAfter(w http.ResponseWriter) {
+	if f.retryAfter <= 0 {
+		return
+	}
+	h := w.Header()
+	h.Set("Retry-After", strconv.Itoa(retrySeconds(f.retryAfter)))
+	h.Add("Access-Control-Expose-Headers", "Retry-After")
+}
+
+// reply writes a JSON reply, with its length, and returns the error of the
+// write, if any. Replies carry session ids and passwords, so no cache may
+// keep them.
+func reply(w http.ResponseWriter, status int, resp *wire.Response) error {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return err // a wire.Response always encodes
+	}
+	b = append(b, '\n')
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(resp) // a client that went away is not our fault
+	_, err = w.Write(b)
+	return err
 }

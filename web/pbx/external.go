@@ -66,9 +66,9 @@ func (s *Server) createExternal(c *call) (*wire.Response, error) {
 		return nil, fail(http.StatusUnauthorized, wire.CodeLoginRequired,
 			`creating an external user takes the API key of a user with the %q permission; send "key" or the header "Authorization: token auth=KEY"`, permAdmin)
 	}
-	admin, ok := s.users.ByKey(key)
-	if !ok {
-		return nil, fail(http.StatusUnauthorized, wire.CodeAuthFailed, "unknown API key")
+	admin, err := s.checkKey(c.r, key)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := admin.Perms[permAdmin]; !ok {
 		return nil, fail(http.StatusForbidden, wire.CodeForbidden,

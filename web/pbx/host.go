@@ -36,7 +36,7 @@ func ParseHosts(list string) ([]string, error) {
 			continue
 		}
 		u, err := url.Parse("http://" + h)
-		if err != nil || u.Host != h || u.Hostname() == "" || strings.HasSuffix(h, ":") {
+		if err != nil || u.Host != h || u.Hostname() == "" || strings.HasSuffix(h, ":") || !canonicalHost(h) {
 			return nil, fmt.Errorf("hosts: %q is not a host; write name or name:port (an IPv6 address in brackets), without a scheme", h)
 		}
 		out = append(out, strings.ToLower(h))
@@ -78,4 +78,26 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// canonicalHost reports whether h is what splitHost makes of it again: a
+// name or IP address (IPv6 in brackets), and a port if any.
+func canonicalHost(h string) bool {
+	hn := splitHost(h)
+	want := hn.name
+	if strings.Contains(want, ":") {
+		want = "[" + want + "]"
+	}
+	if hn.port != "" {
+		want += ":" + hn.port
+	}
+	return validHostName(hn.name) && strings.ToLower(h) == want
+}
+
+// validHostName: an IP address, or a name of letters, digits, '.' and '-'.
+func validHostName(n string) bool {
+	if _, err := netip.ParseAddr(n); err == nil {
+		return true
+	}
+	return n != "" && strings.Trim(n, "abcdefghijklmnopqrstuvwxyz0123456789.-") == ""
 }

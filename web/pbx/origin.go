@@ -52,7 +52,8 @@ func parseOrigin(o string) (string, error) {
 	base, wild := strings.CutSuffix(strings.TrimSuffix(o, "/"), anyPort)
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || (wild && u.Port() != "") {
+		u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || (wild && u.Port() != "") ||
+		strings.ContainsFunc(u.Host, func(r rune) bool { return r == '%' || r > 0x7e }) {
 		return "", fmt.Errorf("%q is not an origin; write scheme://host[:port] with http or https, and :* for any port", o)
 	}
 	norm := u.Scheme + "://" + strings.ToLower(u.Host)

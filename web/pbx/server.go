@@ -6,8 +6,10 @@
 // once that its session has ended, and beside them the halves of two other
 // phone systems on the same port: Vodia's third-party login (web/vodia) and
 // Ping's login and extension directory (web/ping). It guards them all with
-// the served-host and trusted-origin rules, logs one line per request and
-// serves everything else from a static handler.
+// the served-host and trusted-origin rules and with the limits of Limits
+// (failed logins throttled by name and address, password checks bounded,
+// sessions and tokens capped), logs one line per request and serves
+// everything else from a static handler.
 package pbx
 
 import (
@@ -76,6 +78,11 @@ type Config struct {
 	// login (ping.DemoPresence for the demo users); nil: everyone is
 	// available, without a profile or calls.
 	PingPresence map[string]ping.Presence
+	// Limits bound failed logins, the password checks under way, and the
+	// sessions and tokens held; the zero value is the defaults. The open
+	// feeds of a user are capped by Feed.MaxPerUser, the connections by
+	// the listener (web/connlimit).
+	Limits Limits
 }
 
 // Server is the local PBX server, an http.Handler.
@@ -88,6 +95,7 @@ type Server struct {
 	feeds        *feed.Hub
 	vodia        *vodia.Handler
 	ping         *ping.Handler
+	guard        *guard
 	tokenClasses map[string]string
 	origins      []string
 	hosts        []hostName
@@ -116,10 +124,14 @@ func New(cfg Config) *Server {
 	}
 	s.externals = users.NewExternals(s.users)
 	s.externals.Now = now
+	perUser := storeCap(cfg.Limits.SessionsPerUser, session.DefaultMaxPerUser)
+	total := storeCap(cfg.Limits.Sessions, session.DefaultMaxSessions)
 	s.tokens = token.New()
 	s.tokens.Now = now
+	s.tokens.MaxPerUser, s.tokens.MaxTokens = perUser, total
 	s.sessions = session.New()
 	s.sessions.Now = now
+	s.sessions.MaxPerUser, s.sessions.MaxSessions = perUser, total
 	s.sessions.Tokens = s.tokens
 	s.sessions.OnEnd = s.sessionEnded
 	if s.origins == nil {
@@ -131,6 +143,7 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = log.New(io.Discard, "", 0)
 	}
+	s.guard = newGuard(cfg.Limits, now, s.log)
 	feedOpts := cfg.Feed
 	if feedOpts.Logger == nil {
 		feedOpts.Logger = s.log
@@ -156,8 +169,8 @@ func New(cfg Config) *Server {
 	if cfg.TestClock != nil {
 		top.Handle(testclock.Path, s.checkOrigin(cfg.TestClock))
 	}
-	top.Handle(vodia.Path, s.checkOrigin(s.vodia))
-	top.Handle("/auth/", s.checkOrigin(s.ping))
+	top.Handle(vodia.Path, s.checkOrigin(s.guardBasic(s.vodia)))
+	top.Handle("/auth/", s.checkOrigin(s.guardBasic(s.ping)))
 	top.Handle(ping.PathExtensions, s.checkOrigin(s.ping))
 	top.Handle("/", publicFiles(static))
 	s.handler = s.logRequests(s.recoverPanics(s.checkHost(top)))
@@ -188,14 +201,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Sweep drops the dead login tokens, the sessions that have expired or
-// whose token has died, the external users whose time has come, and Vodia's
-// and Ping's expired temporary ids and sessions.
+// whose token has died, the external users whose time has come, Vodia's
+// and Ping's expired temporary ids and sessions, and the counts of failed
+// logins that are old enough to forget.
 func (s *Server) Sweep() {
 	s.tokens.Sweep()
 	s.sessions.Sweep() // after the tokens: their sessions go in the same sweep
 	s.externals.Sweep()
 	s.vodia.Sweep()
 	s.ping.Sweep()
+	s.guard.sweep()
 }
 
 // SweepEvery runs Sweep every interval until ctx ends; run it in a goroutine.

@@ -110,6 +110,7 @@ func (s *Server) tokenLogin(c *call) (*wire.Response, error) {
 		return nil, err
 	}
 	ss := s.startSession(c, u, tok.Value)
+	c.undo = func() { s.sessions.Delete(ss.ID) } // the token stays: it was the client's before
 	resp := userReply(u, ss.Company, ss.ID)
 	resp.Token = tok.Wire()
 	return resp, nil

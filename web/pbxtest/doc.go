@@ -21,7 +21,10 @@
 // carol/carolpass), the clock (WithClock), the Vodia admin (WithVodiaAdmin;
 // default admin:vodia-demo), the key of Ping's JWTs (WithPingKey; default
 // random) and the trusted origins (WithOrigins; default loopback pages), and
-// anything else of pbx.Config through WithConfig.
+// anything else of pbx.Config through WithConfig. WithFaults puts a fault
+// mode in front of the server (web/fault), off until Server.Faults switches
+// it, so that a test can make the PBX's API fail on purpose and check what
+// its client does.
 //
 // Sessions, login tokens, live feeds, external users, Ping's JWTs and
 // sessions and Vodia's temporary ids all run on the server's test clock, which

@@ -26,6 +26,7 @@ type config struct {
 	pingKey       []byte
 	origins       []string // nil: pbx.DefaultOrigins
 	tune          []func(*pbx.Config)
+	faults        bool
 }
 
 // WithUsers gives the server these users instead of the demo users. Load
@@ -119,6 +120,19 @@ func WithConfig(tune func(*pbx.Config)) Option {
 			return errors.New("pbxtest: WithConfig: the function is nil")
 		}
 		c.tune = append(c.tune, tune)
+		return nil
+	}}
+}
+
+// WithFaults puts a fault.Injector in front of the server, off until the
+// test switches it with Server.Faults (or POST /test/fault, see web/fault),
+// so that the test can make the PBX's API fail on purpose: latency, 500s,
+// connection resets, truncated bodies, replies that are not JSON or are too
+// large, a live feed that drops. Without this option the server has no fault
+// mode and does not serve /test/fault.
+func WithFaults() Option {
+	return Option{func(c *config) error {
+		c.faults = true
 		return nil
 	}}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/native"
+	"github.com/pbxauth/pbxauth/web/fault"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/ping"
 	"github.com/pbxauth/pbxauth/web/site"
@@ -98,6 +99,7 @@ type Server struct {
 	pingKey       []byte
 	vodiaLogin    string
 	vodiaPassword string
+	faults        *fault.Injector // nil without WithFaults
 
 	mu      sync.Mutex
 	clients []*auth.Client
@@ -169,7 +171,13 @@ func Start(opts ...Option) (*Server, error) {
 		tune(&pc)
 	}
 	h := pbx.New(pc)
-	srv := httptest.NewServer(h)
+	var handler http.Handler = h
+	var faults *fault.Injector
+	if cfg.faults {
+		faults = fault.New(h)
+		handler = faults
+	}
+	srv := httptest.NewServer(handler)
 	return &Server{
 		URL:           srv.URL,
 		PBX:           h,
@@ -179,6 +187,7 @@ func Start(opts ...Option) (*Server, error) {
 		pingKey:       cfg.pingKey,
 		vodiaLogin:    cfg.vodiaLogin,
 		vodiaPassword: cfg.vodiaPassword,
+		faults:        faults,
 	}, nil
 }
 
@@ -188,6 +197,9 @@ func Start(opts ...Option) (*Server, error) {
 // be called more than once.
 func (s *Server) Close() {
 	s.close.Do(func() {
+		if s.faults != nil {
+			s.faults.Set(fault.Off) // ends the waits of the requests delayed by a latency, so that Close does not wait for them
+		}
 		s.mu.Lock()
 		clients := s.clients
 		s.mu.Unlock()
@@ -215,6 +227,20 @@ func (s *Server) Client() *auth.Client {
 	s.clients = append(s.clients, c)
 	s.mu.Unlock()
 	return c
+}
+
+// Faults returns the fault switch of a server started WithFaults: Set
+// makes the PBX's API fail on purpose (fault.Status500, fault.Reset,
+// fault.Truncate, fault.NotJSON, fault.Oversized, fault.Latency(d),
+// fault.DropFeed) until it is Set back to fault.Off. The fault is the
+// server's: VodiaTemporaryID meets it too, so get ids before switching one
+// on. It panics for a server started without WithFaults, which has no
+// fault mode.
+func (s *Server) Faults() *fault.Injector {
+	if s.faults == nil {
+		panic("pbxtest: Faults: the server has no fault mode; start it with pbxtest.WithFaults()")
+	}
+	return s.faults
 }
 
 // Clock returns the server's clock.

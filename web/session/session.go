@@ -4,14 +4,22 @@
 // its token dies, and each of its uses counts as a use of the token. Expired
 // sessions are dropped when they are looked up and by Sweep, so that
 // abandoned ones do not pile up; OnEnd hears of every session that ends.
+//
+// A user holds at most MaxPerUser sessions, and the store MaxSessions in
+// all: a new session over either cap ends the oldest (of the user, or of
+// all). Sessions are found by the SHA-256 digest of their id, so that the
+// time a lookup takes says nothing of how much of an id an attacker got
+// right.
 package session
 
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"github.com/pbxauth/pbxauth/web/secret"
 	"sync"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/ownedmap"
 	"github.com/pbxauth/pbxauth/web/token"
 )
 
@@ -19,6 +27,12 @@ import (
 const (
 	DefaultIdleTimeout = 8 * time.Hour
 	DefaultMaxAge      = 24 * time.Hour
+)
+
+// Default caps of a store, as web/PROTOCOL.md states them.
+const (
+	DefaultMaxPerUser  = 100
+	DefaultMaxSessions = 100_000
 )
 
 // Session is the state of one login. The store hands out copies; change a
@@ -49,6 +63,11 @@ type Store struct {
 	Now         func() time.Time
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
+	// MaxPerUser caps the sessions of one user, MaxSessions those of all
+	// users: a new session over a cap ends the oldest, of its user or of
+	// all, and OnEnd hears of it. 0 or less: no cap.
+	MaxPerUser  int
+	MaxSessions int
 	// Tokens are the login tokens that sessions are made from; a session
 	// whose token is not alive there has ended. nil: such sessions are dead.
 	Tokens *token.Store
@@ -59,16 +78,24 @@ type Store struct {
 	OnEnd func(Session)
 
 	mu       sync.Mutex
-	sessions map[string]*Session
+	sessions *ownedmap.Map[key, *Session] // by the digest of their id
 }
 
-// New returns an empty store with the default lifetimes and the real clock.
+// key is the digest of a secret, by which the store finds it.
+type key = secret.Digest
+
+var keyOf = secret.DigestOf
+
+// New returns an empty store with the default lifetimes and caps and the
+// real clock.
 func New() *Store {
 	return &Store{
 		Now:         time.Now,
 		IdleTimeout: DefaultIdleTimeout,
 		MaxAge:      DefaultMaxAge,
-		sessions:    map[string]*Session{},
+		MaxPerUser:  DefaultMaxPerUser,
+		MaxSessions: DefaultMaxSessions,
+		sessions:    ownedmap.New[key, *Session](),
 	}
 }
 
@@ -80,7 +107,8 @@ func (s *Store) Create(userID int64, company, subID string) Session {
 
 // CreateFromToken starts a session as Create does, bound to the login token
 // tok (its value; "" for none): the session ends when the token dies, and
-// each use of the session is a use of the token.
+// each use of the session is a use of the token. Over MaxPerUser or
+// MaxSessions, the oldest sessions end.
 func (s *Store) CreateFromToken(tok string, userID int64, company, subID string) Session {
 	now := s.Now()
 	ss := &Session{
@@ -89,9 +117,31 @@ func (s *Store) CreateFromToken(tok string, userID int64, company, subID string)
 		Created: now, LastUsed: now, Token: tok,
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sessions[ss.ID] = ss
+	gone := s.add(ss)
+	s.mu.Unlock()
+	s.endAll(gone)
 	return *ss
+}
+
+// add holds ss and returns the sessions that the caps drop for it. It runs
+// under s.mu.
+func (s *Store) add(ss *Session) []*Session {
+	return s.sessions.Add(keyOf(ss.ID), ss.UserID, ss, ownedmap.Caps{PerOwner: s.MaxPerUser, Total: s.MaxSessions})
+}
+
+// endAll tells OnEnd of sessions that the store has let go of.
+func (s *Store) endAll(gone []*Session) {
+	for _, ss := range gone {
+		s.ended(*ss)
+	}
+}
+
+// Count returns the number of sessions held for a user, expired ones not
+// yet swept included.
+func (s *Store) Count(userID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions.Owned(userID)
 }
 
 // Get returns the live session with this id and marks it used.
@@ -131,8 +181,7 @@ func (s *Store) ResetPhonePassword(id string) (Session, bool) {
 // succeeds.
 func (s *Store) Delete(id string) {
 	s.mu.Lock()
-	ss, ok := s.sessions[id]
-	delete(s.sessions, id)
+	ss, ok := s.sessions.Delete(keyOf(id))
 	s.mu.Unlock()
 	if ok {
 		s.ended(*ss)
@@ -145,18 +194,10 @@ func (s *Store) DeleteByToken(tok string) int {
 	if tok == "" {
 		return 0
 	}
-	var gone []Session
 	s.mu.Lock()
-	for id, ss := range s.sessions {
-		if ss.Token == tok {
-			delete(s.sessions, id)
-			gone = append(gone, *ss)
-		}
-	}
+	gone := s.sessions.DeleteFunc(func(ss *Session) bool { return ss.Token == tok })
 	s.mu.Unlock()
-	for _, ss := range gone {
-		s.ended(ss)
-	}
+	s.endAll(gone)
 	return len(gone)
 }
 
@@ -164,7 +205,7 @@ func (s *Store) DeleteByToken(tok string) int {
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.sessions)
+	return s.sessions.Len()
 }
 
 // Snapshot returns a copy of every session held, expired ones not yet swept
@@ -172,8 +213,9 @@ func (s *Store) Len() int {
 func (s *Store) Snapshot() []Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
+	all := s.sessions.Values()
+	out := make([]Session, 0, len(all))
+	for _, ss := range all {
 		out = append(out, *ss)
 	}
 	return out
@@ -183,41 +225,40 @@ func (s *Store) Snapshot() []Session {
 // same id, and returns how many it kept. Those that have expired by the
 // store's clock, and those whose token is not alive in Tokens (restore the
 // tokens first), are dropped, and OnEnd hears of them as of every session
-// that ends.
+// that ends. The caps hold as for new sessions: over them, the sessions
+// created first are dropped.
 func (s *Store) Restore(list []Session) int {
 	now := s.Now()
-	var gone []Session
+	var gone []*Session
 	s.mu.Lock()
 	for _, ss := range list {
 		if s.expired(&ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, false) {
-			gone = append(gone, ss)
+			gone = append(gone, &ss)
 			continue
 		}
-		s.sessions[ss.ID] = &ss
+		gone = append(gone, s.add(&ss)...)
+	}
+	kept := 0
+	for _, ss := range list {
+		if _, ok := s.sessions.Get(keyOf(ss.ID)); ok {
+			kept++
+		}
 	}
 	s.mu.Unlock()
-	for _, ss := range gone {
-		s.ended(ss)
-	}
-	return len(list) - len(gone)
+	s.endAll(gone)
+	return kept
 }
 
 // Sweep drops every expired session, and every one whose token has died,
 // and returns how many it dropped. Sweeping is no use of a token.
 func (s *Store) Sweep() int {
 	now := s.Now()
-	var gone []Session
 	s.mu.Lock()
-	for id, ss := range s.sessions {
-		if s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, false) {
-			delete(s.sessions, id)
-			gone = append(gone, *ss)
-		}
-	}
+	gone := s.sessions.DeleteFunc(func(ss *Session) bool {
+		return s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, false)
+	})
 	s.mu.Unlock()
-	for _, ss := range gone {
-		s.ended(ss)
-	}
+	s.endAll(gone)
 	return len(gone)
 }
 
@@ -233,14 +274,15 @@ func (s *Store) update(id string, change func(*Session)) (Session, bool) {
 // session, or one whose token has died, is dropped and reported missing.
 func (s *Store) lookup(id string, use bool, change func(*Session)) (Session, bool) {
 	now := s.Now()
+	k := keyOf(id)
 	s.mu.Lock()
-	ss, ok := s.sessions[id]
+	ss, ok := s.sessions.Get(k)
 	if !ok {
 		s.mu.Unlock()
 		return Session{}, false
 	}
 	if s.expired(ss, now) || ss.Token != "" && !s.tokenAlive(ss.Token, use) {
-		delete(s.sessions, id)
+		s.sessions.Delete(k)
 		s.mu.Unlock()
 		s.ended(*ss)
 		return Session{}, false

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/base64"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -329,4 +330,86 @@ func TestSnapshotRestore(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, c2.Now(), got.LastUsed)
 	assert.Equal(t, 2, r.Len())
+}
+
+func TestCapPerUserEndsTheUsersOldest(t *testing.T) {
+	s, c := newStore()
+	s.MaxPerUser = 3
+	var ended []Session
+	s.OnEnd = func(ss Session) { ended = append(ended, ss) }
+	var alice []Session
+	for range 3 {
+		alice = append(alice, s.Create(101, "default", ""))
+		c.Add(time.Second)
+	}
+	bob := s.Create(102, "default", "")
+	require.Empty(t, ended)
+
+	alice = append(alice, s.Create(101, "default", "tab"))
+	require.Len(t, ended, 1, "the fourth session of alice ends her first")
+	assert.Equal(t, alice[0].ID, ended[0].ID)
+	_, ok := s.Get(alice[0].ID)
+	assert.False(t, ok)
+	for _, ss := range append(alice[1:], bob) {
+		_, ok := s.Get(ss.ID)
+		assert.True(t, ok, "the others stay")
+	}
+	assert.Equal(t, 3, s.Count(101))
+	assert.Equal(t, 1, s.Count(102))
+
+	// Oldest by creation, not by use: the first of alice's is used, and
+	// still goes first.
+	_, ok = s.Get(alice[1].ID)
+	require.True(t, ok)
+	s.Create(101, "default", "")
+	require.Len(t, ended, 2)
+	assert.Equal(t, alice[1].ID, ended[1].ID)
+}
+
+func TestCapInAllEndsTheOldest(t *testing.T) {
+	s, _ := newStore()
+	s.MaxSessions = 2
+	var ended []string
+	s.OnEnd = func(ss Session) { ended = append(ended, ss.ID) }
+	a := s.Create(101, "default", "")
+	b := s.Create(102, "default", "")
+	c := s.Create(103, "default", "")
+	assert.Equal(t, []string{a.ID}, ended)
+	assert.Equal(t, 2, s.Len())
+	for _, ss := range []Session{b, c} {
+		_, ok := s.Get(ss.ID)
+		assert.True(t, ok)
+	}
+}
+
+func TestRestoreKeepsTheCaps(t *testing.T) {
+	s, _ := newStore()
+	var list []Session
+	for range 5 {
+		list = append(list, s.Create(101, "default", ""))
+	}
+	r, _ := newStore()
+	r.Now = s.Now
+	r.MaxPerUser = 2
+	var ended []string
+	r.OnEnd = func(ss Session) { ended = append(ended, ss.ID) }
+	assert.Equal(t, 2, r.Restore(list))
+	assert.Equal(t, []string{list[0].ID, list[1].ID, list[2].ID}, ended)
+	assert.Equal(t, 2, r.Len())
+}
+
+// A session is found only by its whole id: the store keys them by digest,
+// and neither a prefix nor a case variant finds one.
+func TestLookupNeedsTheWholeID(t *testing.T) {
+	s, _ := newStore()
+	a := s.Create(101, "default", "")
+	for _, id := range []string{a.ID[:len(a.ID)-1], a.ID + "x", "", strings.ToUpper(a.ID)} {
+		if id == a.ID {
+			continue
+		}
+		_, ok := s.Peek(id)
+		assert.False(t, ok, "%q", id)
+	}
+	_, ok := s.Peek(a.ID)
+	assert.True(t, ok)
 }

@@ -7,7 +7,7 @@ declare namespace IPCortex.PBX {
   type AuthErrorCode =
     | 'auth_failed' | 'login_required' | 'forbidden' | 'network'
     | 'timeout' | 'server' | 'bad_option' | 'internal'
-    | 'popup_closed' | 'popup_blocked';
+    | 'popup_closed' | 'popup_blocked' | 'rate_limited';
 
   /** Every rejection and every thrown error: an Error (a TypeError for an
    * argument of the wrong type) with a stable code. */

@@ -11,13 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
+	"github.com/pbxauth/pbxauth/web/strictjson"
 )
 
 // Path is where the server serves the clock when it runs on one.
@@ -97,13 +97,9 @@ func (c *Clock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req request
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
-	if err == nil {
-		if _, more := dec.Token(); !errors.Is(more, io.EOF) {
-			err = errors.New("send one JSON object; there is more after it")
-		}
+	err := strictjson.Decode(http.MaxBytesReader(w, r.Body, maxBody), &req)
+	if errors.Is(err, strictjson.ErrTrailingData) {
+		err = errors.New("send one JSON object; there is more after it")
 	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `the body must be {"advance": "25h"}: `+err.Error()))

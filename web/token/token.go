@@ -15,15 +15,29 @@
 //
 // A use is a token login, or any call of a session made from the token.
 // Dead tokens are dropped when they are looked up and by Sweep.
+//
+// A user holds at most MaxPerUser tokens, and the store MaxTokens in all: a
+// new token over either cap kills the oldest (of the user, or of all), and
+// with it the sessions made from it. Tokens are found by the SHA-256 digest
+// of their value, so that the time a lookup takes says nothing of how much of
+// a token an attacker got right.
 package token
 
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"github.com/pbxauth/pbxauth/web/secret"
 	"sync"
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
+	"github.com/pbxauth/pbxauth/web/ownedmap"
+)
+
+// Default caps of a store, as web/PROTOCOL.md states them.
+const (
+	DefaultMaxPerUser = 100
+	DefaultMaxTokens  = 100_000
 )
 
 // Lifetimes of the classes, as web/PROTOCOL.md states them.
@@ -81,30 +95,48 @@ func (t *Token) deadAt(now time.Time) bool {
 	return !now.Before(t.Expires())
 }
 
-// Store holds tokens. Its zero value is not usable; call New. Set Now before
-// the store is first used.
+// Store holds tokens. Its zero value is not usable; call New. Set the fields
+// before the store is first used.
 type Store struct {
 	// Now is the clock; tests and the server's -test-clock replace it.
 	Now func() time.Time
+	// MaxPerUser caps the tokens of one user, MaxTokens those of all users:
+	// a new token over a cap kills the oldest, of its user or of all. 0 or
+	// less: no cap.
+	MaxPerUser int
+	MaxTokens  int
 
 	mu     sync.Mutex
-	tokens map[string]*Token
+	tokens *ownedmap.Map[key, *Token] // by the digest of their value
 }
 
-// New returns an empty store on the real clock.
+// key is the digest of a secret, by which the store finds it.
+type key = secret.Digest
+
+var keyOf = secret.DigestOf
+
+// New returns an empty store with the default caps, on the real clock.
 func New() *Store {
-	return &Store{Now: time.Now, tokens: map[string]*Token{}}
+	return &Store{Now: time.Now, MaxPerUser: DefaultMaxPerUser, MaxTokens: DefaultMaxTokens,
+		tokens: ownedmap.New[key, *Token]()}
 }
 
 // Create makes a token for a user that has just logged in. class must pass
-// ValidClass; an unknown one lives as the default class does.
+// ValidClass; an unknown one lives as the default class does. Over
+// MaxPerUser or MaxTokens, the oldest tokens die (and the sessions made from
+// them end when next looked at: see the session store).
 func (s *Store) Create(userID int64, class, origin string) Token {
 	now := s.Now()
 	t := &Token{Value: newSecret(), UserID: userID, Class: class, Origin: origin, Created: now, LastUsed: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens[t.Value] = t
+	s.add(t)
 	return *t
+}
+
+// add holds t, over the caps killing the oldest. It runs under s.mu.
+func (s *Store) add(t *Token) {
+	s.tokens.Add(keyOf(t.Value), t.UserID, t, ownedmap.Caps{PerOwner: s.MaxPerUser, Total: s.MaxTokens})
 }
 
 // Get returns the live token with this value without counting a use, so
@@ -129,14 +161,15 @@ func (s *Store) Alive(value string) bool {
 
 func (s *Store) lookup(value string, use bool) (Token, bool) {
 	now := s.Now()
+	k := keyOf(value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tokens[value]
+	t, ok := s.tokens.Get(k)
 	if !ok {
 		return Token{}, false
 	}
 	if t.deadAt(now) {
-		delete(s.tokens, value)
+		s.tokens.Delete(k)
 		return Token{}, false
 	}
 	if use {
@@ -151,8 +184,7 @@ func (s *Store) Revoke(value string) bool {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tokens[value]
-	delete(s.tokens, value)
+	t, ok := s.tokens.Delete(keyOf(value))
 	return ok && !t.deadAt(now)
 }
 
@@ -160,7 +192,15 @@ func (s *Store) Revoke(value string) bool {
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.tokens)
+	return s.tokens.Len()
+}
+
+// Count returns the number of tokens held for a user, dead ones not yet
+// swept included.
+func (s *Store) Count(userID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokens.Owned(userID)
 }
 
 // Snapshot returns a copy of every token held, dead ones not yet swept
@@ -168,8 +208,9 @@ func (s *Store) Len() int {
 func (s *Store) Snapshot() []Token {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Token, 0, len(s.tokens))
-	for _, t := range s.tokens {
+	all := s.tokens.Values()
+	out := make([]Token, 0, len(all))
+	for _, t := range all {
 		out = append(out, *t)
 	}
 	return out
@@ -177,19 +218,23 @@ func (s *Store) Snapshot() []Token {
 
 // Restore adds tokens that Snapshot returned, replacing any held with the
 // same value, and returns how many it kept: those dead by the store's clock
-// are dropped.
+// are dropped, and over the caps those created first.
 func (s *Store) Restore(list []Token) int {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
 	for _, t := range list {
 		if !t.deadAt(now) {
-			s.tokens[t.Value] = &t
-			n++
+			s.add(&t)
 		}
 	}
-	return n
+	held := map[key]bool{} // a value given twice is held once
+	for _, t := range list {
+		if _, ok := s.tokens.Get(keyOf(t.Value)); ok {
+			held[keyOf(t.Value)] = true
+		}
+	}
+	return len(held)
 }
 
 // Sweep drops every dead token and returns how many it dropped.
@@ -197,14 +242,7 @@ func (s *Store) Sweep() int {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for v, t := range s.tokens {
-		if t.deadAt(now) {
-			delete(s.tokens, v)
-			n++
-		}
-	}
-	return n
+	return len(s.tokens.DeleteFunc(func(t *Token) bool { return t.deadAt(now) }))
 }
 
 // newSecret returns 32 random bytes, base64url without padding.

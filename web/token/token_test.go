@@ -192,3 +192,39 @@ func TestSnapshotRestore(t *testing.T) {
 	assert.Equal(t, 1, r.Len())
 	assert.Empty(t, New().Snapshot())
 }
+
+func TestCapPerUserKillsTheUsersOldest(t *testing.T) {
+	s, c := newStore()
+	s.MaxPerUser = 2
+	a := s.Create(101, "", "")
+	c.Add(time.Second)
+	b := s.Create(101, wire.TokenLongLogin, "")
+	other := s.Create(102, "", "")
+	d := s.Create(101, "", "")
+	assert.False(t, s.Alive(a.Value), "alice's third token kills her first")
+	for _, tok := range []Token{b, other, d} {
+		assert.True(t, s.Alive(tok.Value))
+	}
+	assert.Equal(t, 2, s.Count(101))
+	assert.Equal(t, 3, s.Len())
+}
+
+func TestCapInAllKillsTheOldest(t *testing.T) {
+	s, _ := newStore()
+	s.MaxTokens = 2
+	a := s.Create(101, "", "")
+	b := s.Create(102, "", "")
+	c := s.Create(103, "", "")
+	assert.False(t, s.Alive(a.Value))
+	assert.True(t, s.Alive(b.Value))
+	assert.True(t, s.Alive(c.Value))
+}
+
+func TestLookupNeedsTheWholeValue(t *testing.T) {
+	s, _ := newStore()
+	a := s.Create(101, "", "")
+	for _, v := range []string{a.Value[:len(a.Value)-1], a.Value + "x", ""} {
+		assert.False(t, s.Alive(v), "%q", v)
+	}
+	assert.True(t, s.Alive(a.Value))
+}

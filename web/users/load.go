@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pbxauth/pbxauth/web/strictjson"
 	"io"
 	"os"
 	"strings"
@@ -62,8 +63,12 @@ func Load(r io.Reader) ([]*User, error) {
 	var us []*User
 	seen := newUniq()
 	for n := 1; dec.More(); n++ {
-		var fu fileUser
-		if err := dec.Decode(&fu); err != nil {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("users file: user %d: %s", n, describe(err))
+		}
+		var fu fileUser // duplicate keys and case-folded names refused, as in requests
+		if err := strictjson.Unmarshal(raw, &fu); err != nil {
 			return nil, fmt.Errorf("users file: user %d: %s", n, describe(err))
 		}
 		u, err := fu.user()
@@ -104,8 +109,8 @@ func (fu *fileUser) user() (*User, error) {
 		return nil, fmt.Errorf(`"extension" is %q; write 1 to %d digits, such as "40"`, fu.Extension, MaxExtensionLen)
 	case fu.Email != "" && (strings.TrimSpace(fu.Email) != fu.Email || !strings.Contains(fu.Email, "@")):
 		return nil, fmt.Errorf(`"email" is %q; write an address such as "alice@example.com", or leave it out`, fu.Email)
-	case fu.Domain != "" && strings.TrimSpace(fu.Domain) != fu.Domain:
-		return nil, errors.New(`"domain" has surrounding spaces`)
+	case strings.TrimSpace(fu.Home) != fu.Home || strings.TrimSpace(fu.Company) != fu.Company || strings.TrimSpace(fu.Domain) != fu.Domain:
+		return nil, errors.New(`"home", "company" or "domain" has surrounding spaces`)
 	}
 	for name, v := range fu.Perms {
 		if v != PermYes && v != PermCompany {

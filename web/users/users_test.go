@@ -49,6 +49,10 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"unknown field", `[` + ok + `, {"id": 2, "login": "b", "pasword": "p", "home": "h"}]`,
 			`users file: user 2: unknown field "pasword"`},
+		{"key given twice", `[{"id": 1, "login": "a", "password": "p", "password": "q", "home": "h"}]`,
+			`users file: user 1: key "password" appears twice in the top-level object; give each key once`},
+		{"case-folded key", `[{"id": 1, "LOGIN": "a", "password": "p", "home": "h"}]`,
+			`users file: user 1: key "LOGIN" in the top-level object: field names are case-sensitive; write "login"`},
 		{"duplicate id", `[` + ok + `, {"id": 1, "login": "b", "password": "p", "home": "h"}]`,
 			`users file: user 2 ("b"): "id" 1 is used by an earlier user`},
 		{"duplicate login", `[` + ok + `, {"id": 2, "login": "a", "password": "p", "home": "h"}]`,

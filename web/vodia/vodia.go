@@ -12,9 +12,8 @@
 package vodia
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
+	"github.com/pbxauth/pbxauth/web/secret"
 	"mime"
 	"net/http"
 	"strings"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/web/jsonreply"
 	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/strictjson"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -97,14 +97,14 @@ type Handler struct {
 	admin *Admin
 
 	mu       sync.Mutex
-	temps    map[string]*temp
-	sessions map[string]*live
+	temps    map[secret.Digest]*temp // by the digest of the id
+	sessions map[secret.Digest]*live // by the digest of the id
 }
 
 // New returns a handler for cfg.
 func New(cfg Config) *Handler {
 	h := &Handler{users: cfg.Users, now: cfg.Now, admin: cfg.Admin,
-		temps: map[string]*temp{}, sessions: map[string]*live{}}
+		temps: map[secret.Digest]*temp{}, sessions: map[secret.Digest]*live{}}
 	if h.users == nil {
 		h.users = users.NewDirectory(nil)
 	}
@@ -186,13 +186,9 @@ func decode(w http.ResponseWriter, r *http.Request) (request, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return req, fail(http.StatusUnsupportedMediaType, "send the body as Content-Type: application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
-	if err == nil {
-		if _, more := dec.Token(); !errors.Is(more, io.EOF) {
-			err = errors.New("there is more after the JSON object")
-		}
+	err := strictjson.Decode(http.MaxBytesReader(w, r.Body, maxBody), &req)
+	if errors.Is(err, strictjson.ErrTrailingData) {
+		err = errors.New("there is more after the JSON object")
 	}
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -232,7 +228,7 @@ func (h *Handler) thirdParty(w http.ResponseWriter, r *http.Request, req request
 	id := session.NewSecret()
 	now := h.now()
 	h.mu.Lock()
-	h.temps[id] = &temp{info: info, created: now}
+	h.temps[secret.DigestOf(id)] = &temp{info: info, created: now}
 	h.mu.Unlock()
 	reply(w, http.StatusOK, id)
 	return nil
@@ -268,8 +264,8 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	now := h.now()
 	h.mu.Lock()
-	t, ok := h.temps[*req.Value]
-	delete(h.temps, *req.Value) // single use, live or not
+	t, ok := h.temps[secret.DigestOf(*req.Value)]
+	delete(h.temps, secret.DigestOf(*req.Value)) // single use, live or not
 	h.mu.Unlock()
 	switch {
 	case !ok:
@@ -282,7 +278,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	id := session.NewSecret()
 	h.mu.Lock()
-	h.sessions[id] = &live{info: t.info, created: now, lastUsed: now}
+	h.sessions[secret.DigestOf(id)] = &live{info: t.info, created: now, lastUsed: now}
 	h.mu.Unlock()
 	http.SetCookie(w, cookie(r, id))
 	info := t.info
@@ -325,12 +321,12 @@ func (h *Handler) use(id string) (Info, bool) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s, ok := h.sessions[id]
+	s, ok := h.sessions[secret.DigestOf(id)]
 	if !ok {
 		return Info{}, false
 	}
 	if expired(s, now) {
-		delete(h.sessions, id)
+		delete(h.sessions, secret.DigestOf(id))
 		return Info{}, false
 	}
 	s.lastUsed = now
@@ -340,7 +336,7 @@ func (h *Handler) use(id string) (Info, bool) {
 // end ends a session.
 func (h *Handler) end(id string) {
 	h.mu.Lock()
-	delete(h.sessions, id)
+	delete(h.sessions, secret.DigestOf(id))
 	h.mu.Unlock()
 }
 

@@ -44,6 +44,9 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 	if err != nil {
 		return nil, err
 	}
+	if s := resp.User.Session; s != "" && !backend.ValidSession(s) {
+		return nil, backend.NewError(backend.CodeServer, "the PBX at "+at.Host+" sent a session id that is not 1 to "+strconv.Itoa(backend.MaxSession)+" visible ASCII characters; check that setHost names an IPCortex PBX")
+	}
 	l := &backend.Login{User: u, Session: resp.User.Session}
 	if resp.Token != nil && resp.Token.Value != "" {
 		l.Token = &backend.Token{Value: resp.Token.Value, Expires: time.UnixMilli(resp.Token.Expires)}
@@ -145,6 +148,9 @@ func decodeReply(host string, resp *backend.Response) (*wire.Response, error) {
 	}
 	r, err := wire.DecodeResponse(resp.Body)
 	if err != nil {
+		if resp.Status == 429 {
+			return nil, backend.NewError(backend.CodeRateLimited, "the PBX at "+host+" refuses requests for a while ("+status+"); wait a minute, then try again")
+		}
 		if resp.Status >= 500 {
 			return nil, backend.NewError(backend.CodeServer, "the PBX at "+host+" failed ("+status+"); try again later or ask its administrator")
 		}
@@ -155,7 +161,7 @@ func decodeReply(host string, resp *backend.Response) (*wire.Response, error) {
 		return r, nil
 	}
 	if r.Result != wire.ResultFail {
-		return nil, backend.NewError(backend.CodeServer, "the PBX at "+host+" sent an unexpected reply ("+status+", result "+strconv.Quote(r.Result)+")")
+		return nil, backend.NewError(backend.CodeServer, "the PBX at "+host+" sent an unexpected reply ("+status+", result "+strconv.Quote(clip(r.Result))+")")
 	}
 	msg, code := "", ""
 	if r.Error != nil {
@@ -168,9 +174,16 @@ func decodeReply(host string, resp *backend.Response) (*wire.Response, error) {
 		return nil, backend.NewError(backend.CodeLoginRequired, orDefault(msg, "not logged in"))
 	case wire.CodeForbidden:
 		return nil, backend.NewError(backend.CodeForbidden, orDefault(msg, "not allowed for this user"))
+	case wire.CodeRateLimited:
+		// The server's message says how many seconds to wait, as its
+		// Retry-After does, which the transports do not pass on.
+		return nil, backend.NewError(backend.CodeRateLimited, orDefault(msg, "too many attempts; wait a minute, then try again"))
 	case "":
 		if ok || resp.Status == 401 { // the vendor's bare {"result":"fail"}
 			return nil, backend.NewError(backend.CodeAuthFailed, "the PBX refused the login")
+		}
+		if resp.Status == 429 {
+			return nil, backend.NewError(backend.CodeRateLimited, "the PBX at "+host+" refuses requests for a while ("+status+"): "+orDefault(msg, "wait a minute, then try again"))
 		}
 	}
 	return nil, backend.NewError(backend.CodeServer, "the PBX at "+host+" refused the request ("+status+"): "+orDefault(msg, "no reason given"))

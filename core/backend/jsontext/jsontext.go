@@ -1,8 +1,9 @@
 // Package jsontext reads and writes JSON for the phone systems' codecs
 // without encoding/json, which would cost the browser build about 110 KB
 // brotli on every page load: a strict recursive-descent parser (whatever it
-// accepts, encoding/json accepts with the same result; core/backend/ipcortex/wire
-// fuzzes that) and encoding/json's string escaping.
+// accepts, encoding/json accepts with the same result, in time linear in its
+// size; FuzzReadObject and core/backend/ipcortex/wire fuzz that) and
+// encoding/json's string escaping (FuzzReadObject checks it byte for byte).
 package jsontext
 
 import (
@@ -15,6 +16,18 @@ import (
 
 // maxDepth bounds nesting, so that hostile input cannot exhaust the stack.
 const maxDepth = 64
+
+// scanKeys is how many keys of an object are checked for duplicates by a
+// scan; beyond it, by a map.
+const scanKeys = 16
+
+// clipKey bounds a key quoted in an error.
+func clipKey(k string) string {
+	if len(k) <= 64 {
+		return k
+	}
+	return k[:64] + "..."
+}
 
 // NewParser reads data.
 func NewParser(data []byte) *Parser { return &Parser{data: data} }
@@ -116,7 +129,11 @@ func (p *Parser) Object(depth int, member func(key string) error) error {
 		return p.Fail("expected an object")
 	}
 	p.i++
-	var seen []string // replies have few keys: a scan beats a map
+	// Replies have few keys, for which a scan beats a map; a hostile reply
+	// of thousands would make the scan quadratic, so past scanKeys a map
+	// takes over.
+	var seen []string
+	var many map[string]bool
 	if p.Peek() == '}' {
 		p.i++
 		return nil
@@ -129,12 +146,25 @@ func (p *Parser) Object(depth int, member func(key string) error) error {
 		if err != nil {
 			return err
 		}
+		dup := many[key]
 		for _, k := range seen {
-			if k == key {
-				return p.Fail("duplicate key " + strconv.Quote(key))
-			}
+			dup = dup || k == key
 		}
-		seen = append(seen, key)
+		if dup {
+			return p.Fail("duplicate key " + strconv.Quote(clipKey(key)))
+		}
+		switch {
+		case many != nil:
+			many[key] = true
+		case len(seen) < scanKeys:
+			seen = append(seen, key)
+		default:
+			many = make(map[string]bool, 2*scanKeys)
+			for _, k := range append(seen, key) {
+				many[k] = true
+			}
+			seen = nil
+		}
 		if p.Peek() != ':' {
 			return p.Fail("expected ':'")
 		}
@@ -159,7 +189,7 @@ func (p *Parser) Object(depth int, member func(key string) error) error {
 func (p *Parser) OtherKey(key string, known ...string) error {
 	for _, k := range known {
 		if strings.EqualFold(key, k) {
-			return p.Fail("key " + strconv.Quote(key) + " differs from " + strconv.Quote(k) + " in case")
+			return p.Fail("key " + strconv.Quote(clipKey(key)) + " differs from " + strconv.Quote(k) + " in case")
 		}
 	}
 	return p.Skip(2)

@@ -55,6 +55,12 @@ func (Backend) Supports(f backend.Feature) bool {
 // Login logs in with Basic credentials, or checks a JWT.
 func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRequest) (*backend.Login, error) {
 	cred := bearer + r.Token
+	switch {
+	case r.Token != "" && !backend.ValidSession(r.Token):
+		return nil, backend.NewError(backend.CodeBadOption, "the Ping backend sends the token in a header: it must be 1 to "+strconv.Itoa(backend.MaxSession)+" visible ASCII characters, as a JWT is")
+	case r.Token == "" && strings.Contains(r.Username, ":"):
+		return nil, backend.NewError(backend.CodeBadOption, "a Ping username cannot contain ':', which Basic credentials cannot carry; it is the extension")
+	}
 	if r.Token == "" {
 		basic := base64.StdEncoding.EncodeToString([]byte(r.Username + ":" + r.Password))
 		resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: at.Host + PathLogin,
@@ -67,7 +73,7 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 		}
 		id, err := sessionOf(resp.Body)
 		if err != nil {
-			return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " answered the login without a session", Err: err}
+			return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " answered the login without a usable session", Err: err}
 		}
 		cred = session + id
 	}
@@ -82,8 +88,11 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 	return &backend.Login{User: u, Session: cred}, nil
 }
 
-// sessionOf reads {"session": ID}.
+// sessionOf reads {"session": ID}; the ID must be able to go in a header.
 func sessionOf(body []byte) (string, error) {
+	if len(body) > backend.MaxBody {
+		return "", errOversized
+	}
 	var id string
 	err := jsontext.ReadObject(body, func(r *jsontext.Parser, key string) error {
 		if key == "session" {
@@ -91,13 +100,21 @@ func sessionOf(body []byte) (string, error) {
 		}
 		return r.Skip(1)
 	})
-	if err == nil && id == "" {
+	switch {
+	case err != nil:
+	case id == "":
 		err = errNoSession
+	case !backend.ValidSession(id):
+		err = errBadSession
 	}
 	return id, err
 }
 
-var errNoSession = backend.NewError(backend.CodeServer, "no session in the reply")
+var (
+	errNoSession  = backend.NewError(backend.CodeServer, "no session in the reply")
+	errBadSession = backend.NewError(backend.CodeServer, "the session id is not 1 to "+strconv.Itoa(backend.MaxSession)+" visible ASCII characters")
+	errOversized  = backend.NewError(backend.CodeServer, "the reply is over "+strconv.Itoa(backend.MaxBody)+" bytes")
+)
 
 // Check reads the caller's own extension.
 func (Backend) Check(ctx context.Context, at backend.Target) (*backend.User, error) {
@@ -107,6 +124,9 @@ func (Backend) Check(ctx context.Context, at backend.Target) (*backend.User, err
 	}
 	if !backend.OK(resp) {
 		return nil, backend.Failure("Ping PBX", at.Host, resp, backend.CodeLoginRequired)
+	}
+	if len(resp.Body) > backend.MaxBody {
+		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an oversized extension; check that setHost names a Ping PBX", Err: errOversized}
 	}
 	var name, ext, domain string
 	if err := jsontext.ReadObject(resp.Body, func(r *jsontext.Parser, key string) error {

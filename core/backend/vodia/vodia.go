@@ -58,6 +58,9 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 	if sid == "" {
 		return nil, backend.NewError(backend.CodeServer, "the Vodia PBX at "+at.Host+" answered the temporary id without a session")
 	}
+	if !backend.ValidSession(sid) {
+		return nil, backend.NewError(backend.CodeServer, "the Vodia PBX at "+at.Host+" answered the temporary id with a session id that is not 1 to "+strconv.Itoa(backend.MaxSession)+" visible ASCII characters")
+	}
 	return &backend.Login{User: u, Session: sid}, nil
 }
 
@@ -100,6 +103,9 @@ func request(at backend.Target, method string) *backend.Request {
 // a user's id and login are its extension, a domain's or the admin's login
 // is the type; the company is the domain.
 func read(host string, body []byte) (*backend.User, string, error) {
+	if len(body) > backend.MaxBody {
+		return nil, "", backend.NewError(backend.CodeServer, "the Vodia PBX at "+host+" sent an oversized reply; check that setHost names a Vodia PBX")
+	}
 	var sid, typ, domain, username, name string
 	err := jsontext.ReadObject(body, func(r *jsontext.Parser, key string) error {
 		switch key {

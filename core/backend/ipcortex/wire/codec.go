@@ -4,7 +4,7 @@ import "github.com/pbxauth/pbxauth/core/backend/jsontext"
 
 // This file encodes requests and decodes replies without encoding/json, with
 // core/backend/jsontext (see why there). The decoder is strict: whatever it
-// accepts, encoding/json accepts with the same result (codec_test.go checks
+// accepts, encoding/json accepts with the same result (wire_fuzz_test.go checks
 // that by fuzzing), and it refuses what a PBX has no reason to send:
 // duplicate keys, keys that differ from a field only in case, invalid UTF-8,
 // lone surrogates, deep nesting.

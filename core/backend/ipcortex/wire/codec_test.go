@@ -69,36 +69,6 @@ func TestDecodeResponse(t *testing.T) {
 	}
 }
 
-// FuzzDecodeResponse checks the decoder against encoding/json: whatever it
-// accepts, encoding/json accepts with the same result.
-func FuzzDecodeResponse(f *testing.F) {
-	for _, s := range replySeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ours, err := DecodeResponse(data)
-		if err != nil {
-			return
-		}
-		var theirs Response
-		require.NoError(t, json.Unmarshal(data, &theirs), "encoding/json refuses what we accepted: %q", data)
-		assert.Equal(t, &theirs, ours, "%q", data)
-	})
-}
-
-func FuzzEncodeRequest(f *testing.F) {
-	f.Add("auth", "alice", "wonderland", "", "", false, "", false, "", "")
-	f.Add("auth", "<a&b>\"\\\x00\x1f\b\f\n\r\t", "\u2028\u2029\xff\xfe é😀", "k", "c", true, "t<", true, "longLogin", "https://app.example")
-	f.Add("", "", "", "", "", false, "", false, "", "")
-	f.Fuzz(func(t *testing.T, typ, user, pass, key, company string, getNew bool, token string, noToken bool, app, origin string) {
-		r := Request{Auth: Auth{Type: typ, Username: user, Password: pass, Key: key, Company: company, GetNew: getNew,
-			Token: token, NoToken: noToken, Application: app, Origin: origin}}
-		want, err := json.Marshal(r)
-		require.NoError(t, err)
-		assert.Equal(t, string(want), string(EncodeRequest(r)))
-	})
-}
-
 func TestSubIDAndHeaders(t *testing.T) {
 	assert.True(t, ValidSubID("abc-DEF_123"))
 	assert.True(t, ValidSubID(strings.Repeat("a", MaxSubIDLen)))

@@ -169,6 +169,10 @@ const (
 	CodeOriginNotAllowed = "origin_not_allowed"
 	CodeHostNotAllowed   = "host_not_allowed"
 	CodeInternal         = "internal"
+	// CodeRateLimited: too many failed logins (HTTP 429), or the server is
+	// busy checking other logins (HTTP 503); the reply's Retry-After, and
+	// its message, say how many seconds to wait before trying again.
+	CodeRateLimited = "rate_limited"
 )
 
 // MaxBody bounds request and reply bodies; larger ones are refused on both sides.
@@ -200,6 +204,10 @@ const (
 	// revocation, its user's deletion) or the auth message named no live
 	// session of the feed's sub-ID. Log in again.
 	FeedLoggedOut = 4001
+	// FeedTooMany is the standard Policy Violation: the user opened more
+	// feeds than the PBX allows, and this, the oldest, was closed for a
+	// newer one. Do not reconnect: that would close the next oldest.
+	FeedTooMany = 1008
 	// FeedRestart is the standard Service Restart: the server is shutting
 	// down. Reconnect.
 	FeedRestart = 1012
