@@ -79,7 +79,7 @@ cover:
 	  awk -v p=$$pct -v m=$(COVER_MIN) 'BEGIN { exit !(p >= m) }'
 
 # size builds the floor (a minimal syscall/js program) in the same run and
-# compares; it fails if the module's brotli size is over 1.8 times the floor.
+# compares; it fails if the module's brotli size is over 1.6 times the floor.
 size: build
 	@mkdir -p out
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o out/floor.wasm ./wasm/testdata/floor

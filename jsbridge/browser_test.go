@@ -52,7 +52,7 @@ func TestInBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-v", "-timeout", "5m", "-exec", exe, ".")
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-v", "-timeout", "5m", "-exec", exe, ".", "./safejs/...")
 	// wasm_exec.js caps argv plus environment at 8 KB: pass only what go needs.
 	cmd.Env = []string{"GOOS=js", "GOARCH=wasm", "PBX_URL=" + srv.URL, "SLOW_URL=" + slow.URL,
 		"REDIRECT_URL=" + redirect.URL, "DOWN_URL=" + down}

@@ -12,7 +12,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/hack-pad/safejs"
+	"github.com/pbxauth/pbxauth/jsbridge/safejs"
 )
 
 var (

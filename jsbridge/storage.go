@@ -5,7 +5,7 @@ package jsbridge
 import (
 	"errors"
 
-	"github.com/hack-pad/safejs"
+	"github.com/pbxauth/pbxauth/jsbridge/safejs"
 )
 
 // WebStorage is the core's Storage over window.sessionStorage or

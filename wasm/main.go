@@ -8,7 +8,7 @@
 package main
 
 import (
-	"github.com/hack-pad/safejs"
+	"github.com/pbxauth/pbxauth/jsbridge/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/backend"

@@ -39,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("precompress", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	size := fs.Bool("size", false, "compare FLOOR.wasm and MODULE.wasm instead of compressing a folder")
-	budget := fs.Float64("budget", 1.80, "with -size, the largest brotli `RATIO` of module to floor")
+	budget := fs.Float64("budget", 1.60, "with -size, the largest brotli `RATIO` of module to floor")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: precompress DIR\n       precompress [-budget RATIO] -size FLOOR.wasm MODULE.wasm")
 		fs.PrintDefaults()

@@ -133,8 +133,8 @@ func TestSize(t *testing.T) {
 		code       int
 		ratio      string
 	}{
-		{"under budget", 15000, nil, 0, "brotli ratio module/floor: 1.50 (budget 1.80)\n"},
-		{"over budget", 20000, nil, 1, "brotli ratio module/floor: 2.00 (budget 1.80)\n"},
+		{"under budget", 15000, nil, 0, "brotli ratio module/floor: 1.50 (budget 1.60)\n"},
+		{"over budget", 20000, nil, 1, "brotli ratio module/floor: 2.00 (budget 1.60)\n"},
 		{"budget flag", 20000, []string{"-budget", "2.5"}, 0, "brotli ratio module/floor: 2.00 (budget 2.50)\n"},
 	}
 	for _, tt := range tests {
