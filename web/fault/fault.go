@@ -38,6 +38,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pbxauth/pbxauth/web/jsonreply"
 	"io"
 	"log"
 	"mime"
@@ -558,7 +559,7 @@ func (in *Injector) serveSwitch(w http.ResponseWriter, r *http.Request) {
 		switchError(w, http.StatusMethodNotAllowed, "use POST to switch the fault, GET to read it; not "+r.Method)
 		return
 	}
-	writeJSON(w, http.StatusOK, switchReply{Mode: in.Mode().String(), Faulted: in.Faulted()})
+	jsonreply.Write(w, http.StatusOK, switchReply{Mode: in.Mode().String(), Faulted: in.Faulted()})
 }
 
 // loopbackHost reports whether a Host header names this machine's loopback.
@@ -584,7 +585,7 @@ func ownOrigin(r *http.Request) string {
 }
 
 func switchError(w http.ResponseWriter, status int, message string) {
-	writeJSON(w, status, &wire.Response{Result: wire.ResultFail, Error: &wire.Error{Code: failCode(status), Message: message}})
+	jsonreply.Write(w, status, &wire.Response{Result: wire.ResultFail, Error: &wire.Error{Code: failCode(status), Message: message}})
 }
 
 func failCode(status int) string {
@@ -597,13 +598,4 @@ func failCode(status int) string {
 		return wire.CodeMethodNotAllowed
 	}
 	return wire.CodeBadRequest
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

@@ -8,9 +8,9 @@
 package testclock
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pbxauth/pbxauth/web/jsonreply"
 	"mime"
 	"net/http"
 	"sync"
@@ -89,11 +89,11 @@ type reply struct {
 func (c *Clock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeJSON(w, http.StatusMethodNotAllowed, failure(wire.CodeMethodNotAllowed, "use POST, not "+r.Method))
+		jsonreply.Write(w, http.StatusMethodNotAllowed, failure(wire.CodeMethodNotAllowed, "use POST, not "+r.Method))
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeJSON(w, http.StatusUnsupportedMediaType, failure(wire.CodeUnsupportedMedia, "send the body as Content-Type: application/json"))
+		jsonreply.Write(w, http.StatusUnsupportedMediaType, failure(wire.CodeUnsupportedMedia, "send the body as Content-Type: application/json"))
 		return
 	}
 	var req request
@@ -102,35 +102,26 @@ func (c *Clock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = errors.New("send one JSON object; there is more after it")
 	}
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `the body must be {"advance": "25h"}: `+err.Error()))
+		jsonreply.Write(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `the body must be {"advance": "25h"}: `+err.Error()))
 		return
 	}
 	var d time.Duration
 	if req.Advance != "" {
 		if d, err = time.ParseDuration(req.Advance); err != nil {
-			writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `"advance" must be a Go duration such as "25h" or "90m": `+err.Error()))
+			jsonreply.Write(w, http.StatusBadRequest, failure(wire.CodeBadRequest, `"advance" must be a Go duration such as "25h" or "90m": `+err.Error()))
 			return
 		}
 	}
 	now, err := c.Advance(d)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, failure(wire.CodeBadRequest, err.Error()))
+		jsonreply.Write(w, http.StatusBadRequest, failure(wire.CodeBadRequest, err.Error()))
 		return
 	}
-	writeJSON(w, http.StatusOK, reply{Now: now.UnixMilli()})
+	jsonreply.Write(w, http.StatusOK, reply{Now: now.UnixMilli()})
 }
 
 func failure(code, message string) *wire.Response {
 	return &wire.Response{Result: wire.ResultFail, Error: &wire.Error{Code: code, Message: message}}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // a client that went away is not our fault
 }
 
 // Manual is a clock for unit tests that moves only when told: Now stays
