@@ -4,7 +4,8 @@
 //
 //   - logins and checks per second, with 1, 8 and 64 concurrent clients,
 //     with the latency median and 99th percentile and every status seen
-//     (429 and 503 included, when the server's limits answer so);
+//     (429 and 503 included, when the server's limits answer so), and the
+//     latency of one more client's cheap checks while the logins run;
 //   - one user from one address, with 64 concurrent clients, and wrong
 //     passwords for one user from one address: what a throttle answers;
 //   - an idle flood: 2000 keep-alive connections, from 100 addresses and
@@ -123,6 +124,10 @@ type Throughput struct {
 	// a figure that a busy machine sways less than PerSecond.
 	ServerCPUSeconds   float64 `json:"server_cpu_s"`
 	PerServerCPUSecond float64 `json:"per_server_cpu_s"`
+	// ChecksDuring, in a login phase, is one more client, logged in
+	// beforehand from an address of its own, that ran cheap checks one at a
+	// time while the logins ran: what a login flood does to everyone else.
+	ChecksDuring *Throughput `json:"checks_during,omitempty"`
 }
 
 // Flood is the idle-connection flood.
@@ -212,9 +217,13 @@ func run(outFile string, quick bool) error {
 	addrs := &addrPool{next: 1 << 16} // 127.1.0.1 on
 	users := &userRing{}
 	for _, c := range []int{1, 8, 64} {
-		t := loginPhase(srv, c, addrs.take(c), users, phase, phaseMaxLogins)
+		p := newProber(srv, addrs.take(1)[0], users)
+		t := loginPhase(srv, c, addrs.take(c), users, phase, phaseMaxLogins, p)
 		res.Logins = append(res.Logins, t)
 		printThroughput("logins", t)
+		if t.ChecksDuring != nil {
+			printThroughput("  checks from one more client while they ran", *t.ChecksDuring)
+		}
 	}
 	for _, c := range []int{1, 8, 64} {
 		t := checkPhaseRun(srv, c, addrs.take(c), users, checkFor)
@@ -222,7 +231,7 @@ func run(outFile string, quick bool) error {
 		printThroughput("checks", t)
 	}
 	one := net.IPv4(127, 0, 0, 1)
-	res.OneUser = loginPhase(srv, 64, repeat(one, 64), &userRing{fixed: oneUser}, phase/2, phaseMaxLogins)
+	res.OneUser = loginPhase(srv, 64, repeat(one, 64), &userRing{fixed: oneUser}, phase/2, phaseMaxLogins, nil)
 	printThroughput("logins, one user from one address", res.OneUser)
 	res.WrongPasswd = wrongPasswords(srv, one, wrongUser, 30)
 	printThroughput("wrong passwords, one user from one address, one at a time", res.WrongPasswd)
@@ -479,7 +488,7 @@ func (t *tally) result(clients int, addrs []net.IP, users int, elapsed time.Dura
 		OKP50ms: round(percentile(t.okMS, 50), 1), OKP99ms: round(percentile(t.okMS, 99), 1),
 		Statuses:           t.statuses,
 		ServerCPUSeconds:   round(cpu, 2),
-		PerServerCPUSecond: round(float64(t.statuses["200"])/max(cpu, 0.01), 1),
+		PerServerCPUSecond: perCPU(t.statuses["200"], cpu),
 	}
 }
 
@@ -501,13 +510,24 @@ func round(v float64, places int) float64 {
 }
 
 // loginPhase runs len(addrs) clients that log in (timed) and out (untimed)
-// until d has passed or max logins were sent.
-func loginPhase(srv *pbxServer, clients int, addrs []net.IP, users *userRing, d time.Duration, max int) Throughput {
+// until d has passed or max logins were sent; p, if not nil, checks while
+// they run.
+func loginPhase(srv *pbxServer, clients int, addrs []net.IP, users *userRing, d time.Duration, max int, p *prober) Throughput {
 	var t tally
 	var sent atomic.Int64
 	cpu0 := srv.cpu()
 	start := time.Now()
 	stop := start.Add(d)
+	done := make(chan struct{})
+	var during *Throughput
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		if p != nil {
+			r := p.run(srv, done)
+			during = &r
+		}
+	}()
 	var wg sync.WaitGroup
 	for i := range clients {
 		wg.Go(func() {
@@ -525,11 +545,62 @@ func loginPhase(srv *pbxServer, clients int, addrs []net.IP, users *userRing, d 
 		})
 	}
 	wg.Wait()
+	close(done)
+	<-probed
 	n := userCount
 	if users.fixed != "" {
 		n = 1
 	}
-	return t.result(clients, addrs, min(n, len(t.ms)), time.Since(start), srv.cpu()-cpu0)
+	res := t.result(clients, addrs, min(n, len(t.ms)), time.Since(start), srv.cpu()-cpu0)
+	res.ChecksDuring = during
+	return res
+}
+
+// perCPU is n per second of server CPU; 0 where the CPU was not measured
+// (cpu 0: a phase that shares the server with another).
+func perCPU(n int, cpu float64) float64 {
+	if cpu <= 0 {
+		return 0
+	}
+	return round(float64(n)/max(cpu, 0.01), 1)
+}
+
+// prober is one client, logged in beforehand, that runs cheap checks one at
+// a time while a phase runs.
+type prober struct {
+	c       *http.Client
+	from    net.IP
+	session string
+}
+
+// newProber logs a client in from the address from; nil if it could not.
+func newProber(srv *pbxServer, from net.IP, users *userRing) *prober {
+	c := newClient(from)
+	login, password := users.next()
+	r := post(context.Background(), c, srv.url+"/rest/auth/", "", loginBody(login, password))
+	if r.session == "" {
+		fmt.Printf("the checker beside the logins could not log in as %s: %s; no checks during them\n", login, r.status)
+		c.CloseIdleConnections()
+		return nil
+	}
+	return &prober{c: c, from: from, session: r.session}
+}
+
+// run checks until done is closed, then logs out.
+func (p *prober) run(srv *pbxServer, done <-chan struct{}) Throughput {
+	var t tally
+	start := time.Now()
+	for {
+		select {
+		case <-done:
+			res := t.result(1, []net.IP{p.from}, 1, time.Since(start), 0)
+			post(context.Background(), p.c, srv.url+"/rest/auth/logout", p.session, logoutBody)
+			p.c.CloseIdleConnections()
+			return res
+		default:
+		}
+		t.add(post(context.Background(), p.c, srv.url+"/rest/auth/", p.session, checkBody))
+	}
 }
 
 // checkPhaseRun logs each client in (untimed), runs checks with its session
@@ -621,7 +692,7 @@ func idleFlood(srv *pbxServer, addrs *addrPool, users *userRing, n, nAddrs int) 
 	// While they are held: logins, each from an address of its own, one at a
 	// time, and checks.
 	own := addrs.take(5)
-	loginT := loginPhase(srv, 1, own[:1], users, 3*time.Second, 20)
+	loginT := loginPhase(srv, 1, own[:1], users, 3*time.Second, 20, nil)
 	f.Logins = loginT
 	f.LoginGotThrough = loginT.Statuses["200"] > 0
 	checkT := checkPhaseRun(srv, 1, own[1:2], users, 2*time.Second)

@@ -398,6 +398,10 @@ type serverLoad struct {
 		P50          float64        `json:"ok_p50_ms"`
 		P99          float64        `json:"ok_p99_ms"`
 		Statuses     map[string]int `json:"statuses"`
+		ChecksDuring *struct {
+			P50 float64 `json:"p50_ms"`
+			P99 float64 `json:"p99_ms"`
+		} `json:"checks_during"`
 	} `json:"logins"`
 	Checks []struct {
 		Clients      int            `json:"clients"`
@@ -530,6 +534,12 @@ func printTable(w io.Writer, r *Results) {
 	for _, l := range s.Checks {
 		fmt.Fprintf(w, "| checks | %d | %.0f | %.0f | %.1f ms | %.1f ms | %s |\n", l.Clients, l.PerSecond, l.PerCPUSecond, l.P50, l.P99, counts(l.Statuses))
 	}
+	for _, l := range s.Logins {
+		if d := l.ChecksDuring; d != nil {
+			fmt.Fprintf(w, "\n- one client's checks while %d clients logged in: p50 %.1f ms, p99 %.1f ms", l.Clients, d.P50, d.P99)
+		}
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "\n- one user from one address, 64 clients: %.1f logins/s, p99 %.0f ms, %s; 30 wrong passwords one at a time: %s\n",
 		s.OneUser.PerSecond, s.OneUser.P99, counts(s.OneUser.Statuses), counts(s.Wrong.Statuses))
 	for _, fl := range []flood{s.Flood, s.FloodOne} {
