@@ -12,7 +12,7 @@
 package throttle
 
 import (
-	"crypto/sha256"
+	"github.com/pbxauth/pbxauth/web/secret"
 	"sync"
 	"time"
 )
@@ -54,7 +54,7 @@ type Throttle struct {
 	maxKeys int
 
 	mu   sync.Mutex
-	keys map[[sha256.Size]byte]*state // by the digest of the key: keys may be long
+	keys map[secret.Digest]*state // by the digest of the key: keys may be long
 }
 
 // state is what a Throttle knows of one key.
@@ -75,7 +75,7 @@ func New(p Policy, now func() time.Time, maxKeys int) *Throttle {
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	return &Throttle{policy: p, now: now, maxKeys: maxKeys, keys: map[[sha256.Size]byte]*state{}}
+	return &Throttle{policy: p, now: now, maxKeys: maxKeys, keys: map[secret.Digest]*state{}}
 }
 
 // Attempt lets an attempt of key through, counting it as a failure until
@@ -83,7 +83,7 @@ func New(p Policy, now func() time.Time, maxKeys int) *Throttle {
 // failures (1 for the first); or, when the key must still wait, refuses it,
 // counts nothing and returns how long the wait still lasts.
 func (t *Throttle) Attempt(key string) (n int, wait time.Duration) {
-	k := sha256.Sum256([]byte(key))
+	k := secret.DigestOf(key)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -97,7 +97,7 @@ func (t *Throttle) Attempt(key string) (n int, wait time.Duration) {
 // it need not; it counts nothing. It is for attempts that cost nothing to
 // check (an API key), with Fail for those that fail.
 func (t *Throttle) Wait(key string) time.Duration {
-	k := sha256.Sum256([]byte(key))
+	k := secret.DigestOf(key)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -110,7 +110,7 @@ func (t *Throttle) Wait(key string) time.Duration {
 // Fail counts a failure of key, and returns its number in the key's run of
 // failures.
 func (t *Throttle) Fail(key string) int {
-	k := sha256.Sum256([]byte(key))
+	k := secret.DigestOf(key)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -119,7 +119,7 @@ func (t *Throttle) Fail(key string) int {
 
 // count counts a failure of the key of digest k at now, and sets its wait.
 // It runs under t.mu.
-func (t *Throttle) count(k [sha256.Size]byte, now time.Time) int {
+func (t *Throttle) count(k secret.Digest, now time.Time) int {
 	st := t.keys[k]
 	if st == nil || now.Sub(st.last) >= t.policy.Forget && !now.Before(st.until) {
 		if st == nil && len(t.keys) >= t.maxKeys {
@@ -138,7 +138,7 @@ func (t *Throttle) count(k [sha256.Size]byte, now time.Time) int {
 // fail; the wait it caused, if any, goes with it, and the wait of the
 // failure before it holds again.
 func (t *Throttle) Undo(key string) {
-	k := sha256.Sum256([]byte(key))
+	k := secret.DigestOf(key)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.keys[k]
@@ -156,7 +156,7 @@ func (t *Throttle) Undo(key string) {
 // Forget clears key: a user who has logged in starts again from no
 // failures.
 func (t *Throttle) Forget(key string) {
-	k := sha256.Sum256([]byte(key))
+	k := secret.DigestOf(key)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.keys, k)
@@ -192,7 +192,7 @@ func (t *Throttle) stale(st *state, now time.Time) bool {
 // evict makes room for a key: it drops the stale keys or, if none is, the
 // one whose last failure is oldest. It runs under t.mu.
 func (t *Throttle) evict(now time.Time) {
-	var oldest [sha256.Size]byte
+	var oldest secret.Digest
 	var at time.Time
 	found := false
 	for k, st := range t.keys {

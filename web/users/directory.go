@@ -2,8 +2,8 @@ package users
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"errors"
+	"github.com/pbxauth/pbxauth/web/secret"
 	"slices"
 	"sync"
 
@@ -19,7 +19,7 @@ var ErrAuthFailed = errors.New("wrong username or password")
 type Directory struct {
 	byLogin     map[string]*User
 	byID        map[int64]*User
-	byKey       map[[sha256.Size]byte]*User
+	byKey       map[secret.Digest]*User
 	byExtension map[string]*User
 	// domains lists the users with an extension by domain, in the order of
 	// their extensions; a domain whose users have none maps to nil.
@@ -32,7 +32,7 @@ func NewDirectory(us []*User) *Directory {
 	d := &Directory{
 		byLogin:     make(map[string]*User, len(us)),
 		byID:        make(map[int64]*User, len(us)),
-		byKey:       make(map[[sha256.Size]byte]*User),
+		byKey:       make(map[secret.Digest]*User),
 		byExtension: make(map[string]*User),
 		domains:     make(map[string][]*User),
 	}
@@ -40,7 +40,7 @@ func NewDirectory(us []*User) *Directory {
 		d.byLogin[u.Login] = u
 		d.byID[u.ID] = u
 		for _, k := range u.Keys {
-			d.byKey[sha256.Sum256([]byte(k))] = u
+			d.byKey[secret.DigestOf(k)] = u
 		}
 		if u.Domain != "" {
 			d.domains[u.Domain] = d.domains[u.Domain] // known, even without extensions
@@ -113,7 +113,7 @@ func (d *Directory) ByKey(k string) (*User, bool) {
 	if k == "" {
 		return nil, false
 	}
-	u, ok := d.byKey[sha256.Sum256([]byte(k))]
+	u, ok := d.byKey[secret.DigestOf(k)]
 	return u, ok
 }
 
