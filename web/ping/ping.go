@@ -142,6 +142,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	ss := h.sessions.Create(u.ID, u.Domain, "")
 	http.SetCookie(w, cookie(r, ss.ID))
 	reply(w, http.StatusOK, loginReply{Session: ss.ID})
+	// A session whose id never reached its client is one nobody can end:
+	// a reply that could not be delivered undoes the login.
+	if err := http.NewResponseController(w).Flush(); err != nil || r.Context().Err() != nil {
+		h.sessions.Delete(ss.ID)
+	}
 }
 
 // loginReply is the answer to a login.

@@ -1,11 +1,14 @@
 package ping
 
 import (
+	"bufio"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -474,4 +477,29 @@ func TestDemoPresence(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 1, 2, 12, 59, 0, 0, time.UTC), bob.Until.UTC(), "an hour on, to the minute")
 	assert.Len(t, bob.Calls, 1)
 	assert.Equal(t, NoUntil, "0000-00-00 00:00:00")
+}
+
+// TestUndeliveredLoginIsUndone: a login whose reply cannot be written (the
+// connection's write deadline has passed, as after a server's write
+// timeout) leaves no session that nobody could end.
+func TestUndeliveredLoginIsUndone(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: e.h, WriteTimeout: time.Nanosecond} // past before any reply
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Length: 0\r\n\r\n", PathLogin, ln.Addr(), basic("41", "builder"))
+	require.NoError(t, err)
+	_, err = http.ReadResponse(bufio.NewReader(conn), nil)
+	require.Error(t, err, "the client gets no reply")
+	require.Eventually(t, func() bool { return e.h.Sessions() == 0 }, timeout, time.Millisecond, "no session outlives the lost reply")
+
+	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", basic("41", "builder"))
+	require.Equal(t, http.StatusOK, r.status, "a login whose reply arrives keeps its session: %s", r.body)
+	assert.Equal(t, 1, e.h.Sessions())
 }
