@@ -43,7 +43,7 @@ func privatePBX(t *testing.T) (string, *capBuffer) {
 
 // logUpTo returns the server's log up to now: it makes a request the server
 // logs and waits for that line, so every request answered before is in.
-func logUpTo(t *testing.T, origin string, log *capBuffer) string {
+func logUpTo(t testing.TB, origin string, log *capBuffer) string {
 	t.Helper()
 	path := fmt.Sprintf("/e2e-log-mark-%d", time.Now().UnixNano())
 	resp, err := http.Get(origin + path)
@@ -316,8 +316,9 @@ func (m memoryStats) String() string {
 // memoryServer builds the module with memoryProbeGo added and serves it,
 // with the REST contract and the demo users (their passwords hashed at
 // bcrypt's least cost, so that 1000 logins take seconds, not minutes), from
-// a PBX in this process.
-func memoryServer(t *testing.T) string {
+// a PBX in this process; for TestMemoryIsFlatOverLoginCycles and
+// BenchmarkMemory.
+func memoryServer(t testing.TB) string {
 	t.Helper()
 	requireEnv(t)
 	dir := t.TempDir()
@@ -356,7 +357,7 @@ func memoryServer(t *testing.T) string {
 }
 
 // fatalIf ends the test on err.
-func fatalIf(t *testing.T, err error) {
+func fatalIf(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,7 +233,7 @@ window.benchLogout = async function () {
 	b.Logf("the module's login request, sent by both sides: %s %s credentials=%s mode=%s cache=%s headers=%v body=%s",
 		reqs[0].Method, reqs[0].URL, reqs[0].Credentials, reqs[0].Mode, reqs[0].Cache, reqs[0].Headers,
 		strings.Replace(reqs[0].Body, loginBenchPassword(2*loginBenchUsers), "…", 1))
-	before := countRequests(logUpToB(b, pbx, log))
+	before := countRequests(logUpTo(b, pbx, log))
 
 	var module, plain []float64
 	round := 0
@@ -259,7 +258,7 @@ window.benchLogout = async function () {
 		round++
 	}
 	b.StopTimer()
-	after := countRequests(logUpToB(b, pbx, log))
+	after := countRequests(logUpTo(b, pbx, log))
 
 	// Where the module's time goes, in a few more logins after the counted
 	// ones: before its request leaves, on the wire, after the reply came.
@@ -307,31 +306,6 @@ window.benchLogout = async function () {
 	b.ReportMetric(loadMedian(post), "module-after-reply-ms")
 	b.Logf("medians of %d logins each: module %.1f ms, fetch %.1f ms, ratio %.2f; %d OPTIONS requests in the timed rounds (%d POSTs); the module's login, median of %d more: %.1f ms before its request leaves, %.1f ms until the reply's headers, %.1f ms after",
 		round, mm, pm, mm/pm, preflights, posts, loginSplitRounds, loadMedian(pre), loadMedian(onWire), loadMedian(post))
-}
-
-// logUpToB is logUpTo for a benchmark.
-func logUpToB(b *testing.B, origin string, log *capBuffer) string {
-	b.Helper()
-	path := fmt.Sprintf("/e2e-log-mark-%d", time.Now().UnixNano())
-	resp, err := http.Get(origin + path)
-	if err != nil {
-		b.Fatalf("marking the log: %v", err)
-	}
-	resp.Body.Close()
-	deadline := time.Now().Add(waitDeadline)
-	for {
-		s := log.String()
-		if i := strings.Index(s, " "+path+" "); i >= 0 {
-			if log.overflowed() {
-				b.Fatalf("the server's log outgrew its buffer; what it counts would be wrong")
-			}
-			return s[:i]
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the server did not log %s within %s", path, waitDeadline)
-		}
-		time.Sleep(pollInterval)
-	}
 }
 
 // clipTail is the last n bytes of s.

@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 }
 
 // requireEnv fails the test when the set-up failed, with the reason.
-func requireEnv(t *testing.T) {
+func requireEnv(t testing.TB) {
 	t.Helper()
 	if env.root != "" {
 		statOnce.Do(func() { statInputs(env.root) })

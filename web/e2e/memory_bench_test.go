@@ -2,21 +2,11 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/pbxauth/pbxauth/web/pbx"
-	"github.com/pbxauth/pbxauth/web/site"
-	"github.com/pbxauth/pbxauth/web/users"
 )
 
 // Cycles of BenchmarkMemory, and its deadline (which bounds waiting only).
@@ -64,7 +54,7 @@ func BenchmarkMemory(b *testing.B) {
 	if env.setupErr != nil {
 		b.Fatalf("end-to-end set-up failed: %v", env.setupErr)
 	}
-	pbxURL := memoryBenchServer(b)
+	pbxURL := memoryServer(b)
 	page := env.pages.add("bench-memory", fmt.Sprintf(`<!doctype html>
 <html><head><meta charset="utf-8"><title>memory over login cycles</title></head><body>
 <script>%s</script>
@@ -127,51 +117,4 @@ func memoryCyclesIn(b *testing.B, page, fn string) (first, last memoryStats) {
 		done += n
 	}
 	return first, last
-}
-
-// memoryBenchServer is memoryServer (of TestMemoryIsFlatOverLoginCycles) for
-// a benchmark: the module built with memoryProbeGo, served with the REST
-// contract and the demo users at bcrypt's least cost from a PBX in this
-// process.
-func memoryBenchServer(b *testing.B) string {
-	b.Helper()
-	dir := b.TempDir()
-	dist := filepath.Join(dir, "dist")
-	probe := filepath.Join(dir, "probe.go")
-	overlay := filepath.Join(dir, "overlay.json")
-	must := func(err error) {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(os.Mkdir(dist, 0o755))
-	must(os.WriteFile(probe, []byte(memoryProbeGo), 0o644))
-	ov, err := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(env.root, "wasm", "zz_memory_probe.go"): probe}})
-	must(err)
-	must(os.WriteFile(overlay, ov, 0o644))
-	ctx, cancel := context.WithTimeout(context.Background(), buildDeadline)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool(), "build", "-trimpath", "-ldflags=-s -w", "-overlay", overlay,
-		"-o", filepath.Join(dist, "pbxauth.wasm"), "./wasm")
-	cmd.Dir = env.root
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("building the module with a heap probe: %v\n%s", err, out)
-	}
-	glue, err := os.ReadFile(filepath.Join(env.root, "web", "site", "dist", "wasm_exec.js"))
-	must(err)
-	must(os.WriteFile(filepath.Join(dist, "wasm_exec.js"), glue, 0o644))
-
-	cost := users.HashCost
-	users.HashCost = bcrypt.MinCost
-	demo := users.Demo()
-	users.HashCost = cost
-	srv := httptest.NewServer(pbx.New(pbx.Config{
-		Users:   users.NewDirectory(demo),
-		Origins: pbx.DefaultOrigins(),
-		Static:  site.New(os.DirFS(dist), nil),
-	}))
-	b.Cleanup(srv.Close)
-	return srv.URL
 }
