@@ -25,7 +25,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(TOOLS)/wasmbrowsertest || GOBIN=$(TOOLS) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
 
-DIST := web/site/dist
+DIST := web/internal/site/dist
 WASM_FLAGS := -trimpath -ldflags=-s\ -w
 GOROOT_WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 
@@ -34,8 +34,8 @@ GOROOT_WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 build: wasm_exec.js
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(DIST)/pbxauth.wasm ./wasm
 	cp wasm_exec.js $(DIST)/wasm_exec.js
-	@if [ -d web/site/precompress ]; then $(GO) run ./web/site/precompress $(DIST); fi
-	$(GO) run ./web/npm/assemble
+	@if [ -d web/internal/cmd/precompress ]; then $(GO) run ./web/internal/cmd/precompress $(DIST); fi
+	$(GO) run ./web/internal/cmd/assemble
 
 wasm_exec.js: $(GOROOT_WASM_EXEC)
 	cp $< $@
@@ -50,7 +50,7 @@ typecheck:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
 	@test -x $(TSC) || { mkdir -p .tools/npm && cd .tools/npm && npm install --no-audit --no-fund --silent typescript@5.9.3 >/dev/null; }
 	@test -f .tools/npm/node_modules/ws/package.json || { mkdir -p .tools/npm && cd .tools/npm && npm install --no-audit --no-fund --silent ws@8.23.0 >/dev/null; }
-	$(TSC) --strict --noEmit --lib es2017,dom web/site/api.d.ts web/site/typecheck/example.ts
+	$(TSC) --strict --noEmit --lib es2017,dom web/internal/site/api.d.ts web/internal/site/typecheck/example.ts
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -83,19 +83,19 @@ cover:
 size: build
 	@mkdir -p out
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o out/floor.wasm ./wasm/testdata/floor
-	set -o pipefail; $(GO) run ./web/site/precompress -size out/floor.wasm $(DIST)/pbxauth.wasm | tee out/size.txt
+	set -o pipefail; $(GO) run ./web/internal/cmd/precompress -size out/floor.wasm $(DIST)/pbxauth.wasm | tee out/size.txt
 
 # bench measures each figure against its baseline in the same run: the size
 # against the floor (make size), the wire codec against encoding/json, page
-# load, login and memory in headless Chromium (web/e2e), the live feed
-# (web/feed), and the server under load on loopback (bench/load); then
+# load, login and memory in headless Chromium (web/internal/e2e), the live feed
+# (web/internal/feedserver), and the server under load on loopback (bench/load); then
 # bench/report writes bench/results.json and prints the table.
 bench: size
 	@mkdir -p out
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 6 ./core/backend/ipcortex/wire/ | tee out/codec.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 10x -timeout 30m ./web/e2e/ | tee out/load.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkLogin$$' -benchtime 50x -timeout 30m ./web/e2e/ | tee out/login.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkMemory$$' -benchtime 1x -timeout 30m ./web/e2e/ | tee out/memory.txt
-	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkFeed -benchtime 1x ./web/feed/ | tee out/feed.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 10x -timeout 30m ./web/internal/e2e/ | tee out/load.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkLogin$$' -benchtime 50x -timeout 30m ./web/internal/e2e/ | tee out/login.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkMemory$$' -benchtime 1x -timeout 30m ./web/internal/e2e/ | tee out/memory.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkFeed -benchtime 1x ./web/internal/feedserver/ | tee out/feed.txt
 	set -o pipefail; $(GO) run ./bench/load -out out/server-load.json | tee out/server-load.txt
 	$(GO) run ./bench/report -in out -out bench/results.json

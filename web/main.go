@@ -123,15 +123,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pbxauth/pbxauth/web/connlimit"
-	"github.com/pbxauth/pbxauth/web/feed"
+	"github.com/pbxauth/pbxauth/web/internal/connlimit"
+	"github.com/pbxauth/pbxauth/web/internal/feedserver"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/site"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/pbx"
-	"github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/session"
-	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // Server timeouts: bodies are at most 64 KiB, so slow clients are cut off
@@ -183,9 +183,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	origins := fs.String("origins", "", "trust pages from these comma-separated `ORIGINS`, scheme://host[:port], :* for any port\n(default: http and https on localhost, 127.0.0.1 and [::1], any port)")
 	hosts := fs.String("hosts", "", "also answer requests for these comma-separated `HOSTS`, name or name:port (no port: any port),\nsuch as the name a proxy forwards (always answered: the -addr address, and\nlocalhost, 127.x.y.z and [::1] on any port)")
 	tokenClasses := fs.String("token-classes", "", "give the login tokens of these origins a class when the login names no application:\ncomma-separated `LIST` of ORIGIN=CLASS, ORIGIN as for -origins, CLASS refreshable (alive while used daily)\nor longLogin (alive while used weekly); e.g. https://app.example=longLogin,http://localhost:*=refreshable\n(default: every token lives 24 hours)")
-	serverVersion := fs.String("server-version", "", "announce `VERSION` to the live feed's clients (default: the build's, "+feed.BuildVersion()+");\ntests use it to show clients a replaced server")
+	serverVersion := fs.String("server-version", "", "announce `VERSION` to the live feed's clients (default: the build's, "+feedserver.BuildVersion()+");\ntests use it to show clients a replaced server")
 	stateFile := fs.String("state", "", "keep sessions, login tokens and external users across restarts in `FILE` (JSON): read (and removed) at start if it\nexists (a corrupt one stops the start), written at a graceful stop with mode 0600; it holds session ids\nand tokens, with which whoever reads it can act as their users: keep it private (default: nothing is kept)")
-	vodiaAdmin := fs.String("vodia-admin", vodia.DemoAdmin, "the Vodia admin, who may ask for temporary session ids, as `LOGIN:PASSWORD`\n(only a hash of the password is kept; other users of this machine may see the command line)")
+	vodiaAdmin := fs.String("vodia-admin", vodiaserver.DemoAdmin, "the Vodia admin, who may ask for temporary session ids, as `LOGIN:PASSWORD`\n(only a hash of the password is kept; other users of this machine may see the command line)")
 	pingKey := pingKeyFlag(fs)
 	faults := fs.Bool("faults", false, "FOR TESTS ONLY, never in production: make the PBX's API fail on purpose, off until switched with\nPOST /test/fault {\"mode\":\"500\"} from this machine (off, latency=DURATION, 500, reset, truncate, notjson, oversized, dropfeed)")
 	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
@@ -220,7 +220,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Limits.SessionsPerUser = noCap(*maxSessionsPerUser)
 	cfg.Limits.AddrFailures = pbx.DefaultAddrFailures
 	cfg.Limits.AddrFailures.Free = noCap(*maxFailuresPerAddr)
-	admin, err := vodia.ParseAdmin(*vodiaAdmin)
+	admin, err := vodiaserver.ParseAdmin(*vodiaAdmin)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -258,7 +258,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Users = users.NewDirectory(us)
 	if *usersFile == "" {
-		cfg.PingPresence = ping.DemoPresence(time.Now()) // the test clock, if any, starts at the real time too
+		cfg.PingPresence = pingserver.DemoPresence(time.Now()) // the test clock, if any, starts at the real time too
 	}
 	if cfg.PingKey, err = loadPingKey(*pingKey); err != nil {
 		fmt.Fprintln(stderr, err)
@@ -329,7 +329,7 @@ func loadState(srv *pbx.Server, file string) error {
 
 // pingKeyFlag defines -ping-key on fs.
 func pingKeyFlag(fs *flag.FlagSet) *string {
-	def, err := ping.DefaultKeyFile()
+	def, err := pingserver.DefaultKeyFile()
 	if err != nil {
 		def = "" // loadPingKey says why
 	}
@@ -339,12 +339,12 @@ func pingKeyFlag(fs *flag.FlagSet) *string {
 // loadPingKey reads (or makes) the key file, or says why there is none.
 func loadPingKey(file string) ([]byte, error) {
 	if file == "" {
-		if _, err := ping.DefaultKeyFile(); err != nil {
+		if _, err := pingserver.DefaultKeyFile(); err != nil {
 			return nil, err
 		}
 		return nil, errors.New("ping key: -ping-key is empty; give a FILE")
 	}
-	return ping.LoadKey(file)
+	return pingserver.LoadKey(file)
 }
 
 // runToken is the token command: it prints a Ping JWT for a user and returns
@@ -392,7 +392,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	tok, err := ping.Mint(key, u, time.Now(), *ttl)
+	tok, err := pingserver.Mint(key, u, time.Now(), *ttl)
 	if err != nil {
 		fmt.Fprintf(stderr, "token: %v\n", err)
 		return 1

@@ -26,7 +26,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/pbx"
-	"github.com/pbxauth/pbxauth/web/site"
+	"github.com/pbxauth/pbxauth/web/internal/site"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/vodia"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 )
 
 // client is the tests' client, with a deadline.
@@ -69,9 +69,9 @@ func TestRunOtherSystems(t *testing.T) {
 	tok = strings.TrimSuffix(tok, "\n")
 	assert.Equal(t, 2, strings.Count(tok, "."), "one JWT on one line: %q", tok)
 
-	status, body := call(t, http.MethodGet, url+ping.PathExtensions, "Bearer "+tok, "")
+	status, body := call(t, http.MethodGet, url+pingserver.PathExtensions, "Bearer "+tok, "")
 	require.Equal(t, http.StatusOK, status, body)
-	var list []ping.Extension
+	var list []pingserver.Extension
 	require.NoError(t, json.Unmarshal([]byte(body), &list))
 	require.Len(t, list, 2, "alice and bob, of domain default")
 	assert.Equal(t, "40", list[0].Extension)
@@ -80,21 +80,21 @@ func TestRunOtherSystems(t *testing.T) {
 	require.NotNil(t, list[1].Profile)
 	assert.Equal(t, "At lunch", *list[1].Profile, "the demo users' presence")
 	assert.False(t, list[1].Available)
-	assert.NotEqual(t, ping.NoUntil, list[1].Until)
+	assert.NotEqual(t, pingserver.NoUntil, list[1].Until)
 	assert.Len(t, list[1].Calls, 1)
 
-	status, body = call(t, http.MethodPost, url+ping.PathLogin, basic("42:carolpass"), "")
+	status, body = call(t, http.MethodPost, url+pingserver.PathLogin, basic("42:carolpass"), "")
 	assert.Equal(t, http.StatusOK, status, body)
 
 	ask := `{"name":"3rd","username":"42","domain":"acme"}`
-	status, body = call(t, http.MethodPost, url+vodia.Path, basic(vodia.DemoAdmin), ask)
+	status, body = call(t, http.MethodPost, url+vodiaserver.Path, basic(vodiaserver.DemoAdmin), ask)
 	assert.Equal(t, http.StatusUnauthorized, status, "-vodia-admin replaces the demo admin: %s", body)
-	status, body = call(t, http.MethodPost, url+vodia.Path, basic("root:s3cret:pw"), ask)
+	status, body = call(t, http.MethodPost, url+vodiaserver.Path, basic("root:s3cret:pw"), ask)
 	require.Equal(t, http.StatusOK, status, body)
 	var temp string
 	require.NoError(t, json.Unmarshal([]byte(body), &temp))
 	exchange, _ := json.Marshal(map[string]string{"name": "session", "value": temp})
-	status, body = call(t, http.MethodPost, url+vodia.Path, "", string(exchange))
+	status, body = call(t, http.MethodPost, url+vodiaserver.Path, "", string(exchange))
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `"name":"Carol Acme"`)
 
@@ -108,7 +108,7 @@ func TestRunOtherSystems(t *testing.T) {
 // share the key in the user's configuration directory (TestMain points it
 // at a temporary one).
 func TestRunDefaultPingKey(t *testing.T) {
-	file, err := ping.DefaultKeyFile()
+	file, err := pingserver.DefaultKeyFile()
 	require.NoError(t, err)
 	url, _, stop := start(t, "-addr", "127.0.0.1:0")
 	defer stop()
@@ -118,11 +118,11 @@ func TestRunDefaultPingKey(t *testing.T) {
 
 	code, tok, errs := token(t, "-user", "alice")
 	require.Equal(t, 0, code, errs)
-	status, body := call(t, http.MethodGet, url+ping.PathExtensions+"me", "Bearer "+strings.TrimSpace(tok), "")
+	status, body := call(t, http.MethodGet, url+pingserver.PathExtensions+"me", "Bearer "+strings.TrimSpace(tok), "")
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `"extension":"40"`)
 
-	status, _ = call(t, http.MethodPost, url+vodia.Path, basic(vodia.DemoAdmin), `{"name":"3rd","domain":"default"}`)
+	status, _ = call(t, http.MethodPost, url+vodiaserver.Path, basic(vodiaserver.DemoAdmin), `{"name":"3rd","domain":"default"}`)
 	assert.Equal(t, http.StatusOK, status, "the demo admin by default")
 }
 
@@ -137,18 +137,18 @@ func TestRunUsersFilePresence(t *testing.T) {
 	url, _, stop := start(t, "-addr", "127.0.0.1:0", "-users", usersFile, "-ping-key", key)
 	defer stop()
 
-	status, body := call(t, http.MethodPost, url+ping.PathLogin, basic("012345678:pw"), "")
+	status, body := call(t, http.MethodPost, url+pingserver.PathLogin, basic("012345678:pw"), "")
 	require.Equal(t, http.StatusOK, status, body)
 	var login struct{ Session string }
 	require.NoError(t, json.Unmarshal([]byte(body), &login))
-	status, body = call(t, http.MethodGet, url+ping.PathExtensions+"me", "session "+login.Session, "")
+	status, body = call(t, http.MethodGet, url+pingserver.PathExtensions+"me", "session "+login.Session, "")
 	require.Equal(t, http.StatusOK, status, body)
 	assert.JSONEq(t, `{"name":"bob","email":"bob@h.example","extension":"012345678","profile":null,"available":true,
 		"until":"0000-00-00 00:00:00","message":"","calls":[],"keyWords":[],"domain":"h.example"}`, body)
 
 	code, tok, errs := token(t, "-user", "bob", "-users", usersFile, "-ping-key", key)
 	require.Equal(t, 0, code, errs)
-	status, _ = call(t, http.MethodGet, url+ping.PathExtensions, "Bearer "+strings.TrimSpace(tok), "")
+	status, _ = call(t, http.MethodGet, url+pingserver.PathExtensions, "Bearer "+strings.TrimSpace(tok), "")
 	assert.Equal(t, http.StatusOK, status)
 }
 

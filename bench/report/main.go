@@ -6,14 +6,14 @@
 //
 // It reads:
 //
-//   - size.txt: make size (web/site/precompress -size): the module's raw,
+//   - size.txt: make size (web/internal/cmd/precompress -size): the module's raw,
 //     gzip, brotli and zstd bytes against the floor (a minimal syscall/js
 //     program built in the same run);
-//   - load.txt: BenchmarkLoad (web/e2e): page load to ready, cold, warm in
+//   - load.txt: BenchmarkLoad (web/internal/e2e): page load to ready, cold, warm in
 //     the same tab and in a new tab, against the floor page;
-//   - login.txt: BenchmarkLogin (web/e2e): a login through the module
+//   - login.txt: BenchmarkLogin (web/internal/e2e): a login through the module
 //     against a plain fetch() of the same request;
-//   - memory.txt: BenchmarkMemory (web/e2e): the wasm memory after the 1000th
+//   - memory.txt: BenchmarkMemory (web/internal/e2e): the wasm memory after the 1000th
 //     login/logout cycle against after the first;
 //   - server-load.json: bench/load, the server under load on loopback;
 //   - codec.txt and feed.txt: the wire codec against encoding/json, and the
@@ -218,7 +218,7 @@ func machine() Machine {
 //
 //	                raw       gzip     brotli       zstd
 //	floor       1923172     577751     442091     529194  out/floor.wasm
-//	module      3700854    1024704     760361     915774  web/site/dist/pbxauth.wasm
+//	module      3700854    1024704     760361     915774  web/internal/site/dist/pbxauth.wasm
 func readSize(file string) (Size, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {

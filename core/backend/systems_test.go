@@ -2,18 +2,15 @@ package backend_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/backend"
@@ -21,10 +18,7 @@ import (
 	"github.com/pbxauth/pbxauth/core/backend/ping"
 	"github.com/pbxauth/pbxauth/core/backend/vodia"
 	"github.com/pbxauth/pbxauth/core/native"
-	"github.com/pbxauth/pbxauth/web/pbx"
-	webping "github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/users"
-	webvodia "github.com/pbxauth/pbxauth/web/vodia"
+	"github.com/pbxauth/pbxauth/web/pbxtest"
 )
 
 // The Go client against the local server's three systems: the whole login,
@@ -32,24 +26,10 @@ import (
 
 var ctx = context.Background()
 
-type systems struct {
-	*httptest.Server
-	key []byte
-	dir *users.Directory
-}
+// systems is the local PBX with its three systems and the demo users.
+type systems = pbxtest.Server
 
-func startSystems(t *testing.T) *systems {
-	t.Helper()
-	users.HashCost = bcrypt.MinCost
-	admin, err := webvodia.ParseAdmin("admin:vodia-demo")
-	require.NoError(t, err)
-	key := make([]byte, webping.KeySize)
-	_, _ = rand.Read(key)
-	dir := users.NewDirectory(users.Demo())
-	srv := httptest.NewServer(pbx.New(pbx.Config{Users: dir, VodiaAdmin: admin, PingKey: key}))
-	t.Cleanup(srv.Close)
-	return &systems{Server: srv, key: key, dir: dir}
-}
+func startSystems(t *testing.T) *systems { return pbxtest.NewServer(t) }
 
 func client(t *testing.T, s *systems, name string) *auth.Client {
 	t.Helper()
@@ -77,9 +57,7 @@ func TestPingBasicAndJWT(t *testing.T) {
 	assert.Nil(t, c.User())
 	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(c.Login(ctx, auth.Options{CheckOnly: true})))
 
-	carol, ok := s.dir.ByLogin("carol")
-	require.True(t, ok)
-	jwt, err := webping.Mint(s.key, carol, time.Now(), time.Hour)
+	jwt, err := s.PingToken("carol", time.Hour)
 	require.NoError(t, err)
 	d := client(t, s, ping.Name)
 	require.NoError(t, d.Login(ctx, auth.Options{Tokens: []string{jwt}}))

@@ -19,7 +19,6 @@ import (
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
 	"github.com/pbxauth/pbxauth/core/native"
-	webfeed "github.com/pbxauth/pbxauth/web/feed"
 	"github.com/pbxauth/pbxauth/web/pbx"
 )
 
@@ -263,7 +262,7 @@ func (o owner) Reconnected()  { o.ev <- "reconnected" }
 func TestNewClientFeed(t *testing.T) {
 	var skew atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	srv := serve(t, pbx.New(pbx.Config{Users: demoDir, Now: now, Feed: webfeed.Options{CheckEvery: 10 * time.Millisecond}}))
+	srv := serve(t, pbx.New(pbx.Config{Users: demoDir, Now: now, Feed: pbx.FeedOptions{CheckEvery: 10 * time.Millisecond}}))
 	c, err := native.NewClient(srv.URL)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)

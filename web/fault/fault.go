@@ -38,7 +38,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pbxauth/pbxauth/web/jsonreply"
+	"github.com/pbxauth/pbxauth/web/internal/jsonreply"
 	"io"
 	"log"
 	"mime"
@@ -51,7 +51,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/ping"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
 )
 
 // Path is where an Injector serves its switch.
@@ -172,7 +172,7 @@ func ParseMode(s string) (Mode, error) {
 // faults: /rest/ (the IPCortex REST calls, the live feed, Vodia's session
 // path), and Ping's /auth/ and /api/extensions/.
 func APIPath(path string) bool {
-	return strings.HasPrefix(path, "/rest/") || strings.HasPrefix(path, "/auth/") || strings.HasPrefix(path, ping.PathExtensions)
+	return strings.HasPrefix(path, "/rest/") || strings.HasPrefix(path, "/auth/") || strings.HasPrefix(path, pingserver.PathExtensions)
 }
 
 // Injector is an http.Handler that passes requests to the PBX's handler,

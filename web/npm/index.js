@@ -10,7 +10,7 @@
 // on globalThis. ready resolves once the module is ready and rejects if it
 // cannot load. The module, pbxauth.wasm, is found beside this file through
 // new URL(..., import.meta.url), which bundlers copy as an asset; the Go
-// runtime glue, wasm_exec.js, is imported. The loader is web/site/api.js's,
+// runtime glue, wasm_exec.js, is imported. The loader is web/internal/site/api.js's,
 // copied into loader.js by `make build`.
 import './wasm_exec.js';
 import { load } from './loader.js';

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/session"
-	"github.com/pbxauth/pbxauth/web/token"
+	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 

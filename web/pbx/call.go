@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/strictjson"
-	"github.com/pbxauth/pbxauth/web/vodia"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/strictjson"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 )
 
 // call is one REST request that passed the checks every path shares.
@@ -214,9 +214,9 @@ const (
 // system returns the phone system whose contract path belongs to.
 func system(path string) int {
 	switch {
-	case path == vodia.Path:
+	case path == vodiaserver.Path:
 		return systemVodia
-	case strings.HasPrefix(path, "/auth/"), strings.HasPrefix(path, ping.PathExtensions):
+	case strings.HasPrefix(path, "/auth/"), strings.HasPrefix(path, pingserver.PathExtensions):
 		return systemPing
 	}
 	return systemIPCortex
@@ -238,9 +238,9 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	f.setRetryAfter(w)
 	if sys == systemVodia {
-		vodia.Fail(w, f.status, f.message)
+		vodiaserver.Fail(w, f.status, f.message)
 	} else {
-		ping.Fail(w, f.status, f.message)
+		pingserver.Fail(w, f.status, f.message)
 	}
 }
 

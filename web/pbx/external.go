@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/internal/session"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/feed"
-	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/internal/feedserver"
+	"github.com/pbxauth/pbxauth/web/internal/session"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -506,10 +506,10 @@ func TestFeedNotWebSocket(t *testing.T) {
 }
 
 func TestBuildVersion(t *testing.T) {
-	assert.NotEmpty(t, feed.BuildVersion())
+	assert.NotEmpty(t, feedserver.BuildVersion())
 	e := newEnv(t, nil)
 	id := e.loginID("alice", "wonderland", "")
 	c := e.dialFeed("", nil)
 	send(t, c, authMsg(id))
-	assert.Equal(t, feed.BuildVersion(), receive(t, c)["version"], "the default")
+	assert.Equal(t, feedserver.BuildVersion(), receive(t, c)["version"], "the default")
 }

@@ -19,9 +19,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/internal/session"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/token"
+	"github.com/pbxauth/pbxauth/web/internal/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/connlimit"
-	"github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/throttle"
+	"github.com/pbxauth/pbxauth/web/internal/connlimit"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/throttle"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/users"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // Limits bound what one client, one user and everyone together may take of
@@ -330,12 +330,12 @@ func (s *Server) basicLogin(r *http.Request) (key, label string, ok bool) {
 	switch {
 	case !ok || r.Method != http.MethodPost:
 		return "", "", false
-	case r.URL.Path == ping.PathLogin:
+	case r.URL.Path == pingserver.PathLogin:
 		if u, found := s.users.ByExtension(name); found {
 			return u.Login, loginLabel(u.Login), true // the same password as for IPCortex: the same count
 		}
 		return name, loginLabel(name), true
-	case r.URL.Path == vodia.Path:
+	case r.URL.Path == vodiaserver.Path:
 		return "vodia admin\x00" + name, "the Vodia admin " + loginLabel(name), true
 	}
 	return "", "", false

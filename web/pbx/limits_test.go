@@ -18,11 +18,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/feed"
-	"github.com/pbxauth/pbxauth/web/ping"
+	"github.com/pbxauth/pbxauth/web/internal/feedserver"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/throttle"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/throttle"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // waitFor bounds the waits for the server to reach a state (a login queued,
@@ -171,10 +171,10 @@ func TestPingAndVodiaLoginsAreThrottled(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, e.login("alice", "wrong", "").status)
 	}
 	for range 2 {
-		r := e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wrong")))
+		r := e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wrong")))
 		require.Equal(t, http.StatusUnauthorized, r.status, "body %s", r.raw)
 	}
-	r := e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wonderland")))
+	r := e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wonderland")))
 	require.Equal(t, http.StatusTooManyRequests, r.status, "body %s", r.raw)
 	assert.Equal(t, "1", r.header.Get("Retry-After"))
 	assert.Equal(t, `too many failed logins as "alice"; wait 1 second, then try again`, errorText(t, r))
@@ -192,9 +192,9 @@ func TestPingAndVodiaLoginsAreThrottled(t *testing.T) {
 	assert.Equal(t, `too many failed logins as the Vodia admin "admin"; wait 1 second, then try again`, errorText(t, r))
 	e.clock.Add(time.Second)
 	e.vodiaTemp(`{"name":"3rd","domain":"default"}`)
-	assert.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wonderland"))).status)
+	assert.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wonderland"))).status)
 	assert.Contains(t, e.log.String(), `login as the Vodia admin "admin" from 127.0.0.1 failed (4 in a row)`)
-	assert.Contains(t, e.log.String(), "POST "+vodia.Path+" 429 ")
+	assert.Contains(t, e.log.String(), "POST "+vodiaserver.Path+" 429 ")
 }
 
 // holdSlots takes every password check slot of the server, as logins
@@ -372,7 +372,7 @@ func TestFeedCapPerUser(t *testing.T) {
 		feeds = append(feeds, f)
 	}
 	code, reason := closeReason(t, feeds[0])
-	assert.Equal(t, feed.TooMany, code)
+	assert.Equal(t, feedserver.TooMany, code)
 	assert.Equal(t, "too many feeds", reason)
 	assert.Equal(t, 2, e.server.feeds.Feeds(101))
 	for _, f := range feeds[1:] {

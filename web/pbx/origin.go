@@ -15,7 +15,7 @@ const anyPort = ":*"
 
 // DefaultOrigins returns the origins trusted when Config.Origins is nil: http
 // and https on localhost, 127.0.0.1 and [::1], any port. The server that
-// frames the login overlay (web/site) needs the same list.
+// frames the login overlay (web/internal/site) needs the same list.
 func DefaultOrigins() []string {
 	return []string{
 		"http://localhost:*", "https://localhost:*",

@@ -4,8 +4,8 @@
 // external users, with sessions per sub-ID, tokens bound to an application
 // origin, and stateless API keys) and the live feed that tells a client at
 // once that its session has ended, and beside them the halves of two other
-// phone systems on the same port: Vodia's third-party login (web/vodia) and
-// Ping's login and extension directory (web/ping). It guards them all with
+// phone systems on the same port: Vodia's third-party login (web/internal/vodiaserver) and
+// Ping's login and extension directory (web/internal/pingserver). It guards them all with
 // the served-host and trusted-origin rules and with the limits of Limits
 // (failed logins throttled by name and address, password checks bounded,
 // sessions and tokens capped), logs one line per request and serves
@@ -20,13 +20,14 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/feed"
-	"github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/session"
+	"github.com/pbxauth/pbxauth/web/internal/feedserver"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/throttle"
+	"github.com/pbxauth/pbxauth/web/internal/token"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/token"
 	"github.com/pbxauth/pbxauth/web/users"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // Config says whom the server knows and whom it trusts. Every field may be
@@ -66,10 +67,10 @@ type Config struct {
 	// Feed tunes the live feed: the version it announces (default: the
 	// build's) and its timeouts (default: the protocol's). Its Logger
 	// defaults to Logger.
-	Feed feed.Options
+	Feed feedserver.Options
 	// VodiaAdmin is the Vodia admin, who may ask for temporary session ids
 	// (see vodia.ParseAdmin); nil: nobody may.
-	VodiaAdmin *vodia.Admin
+	VodiaAdmin *vodiaserver.Admin
 	// PingKey signs and checks Ping's JWTs, ping.KeySize bytes (see
 	// ping.LoadKey); nil: a random key for this server's life, so that no
 	// token made elsewhere works.
@@ -77,13 +78,22 @@ type Config struct {
 	// PingPresence is what Ping's extension objects say of each user, by
 	// login (ping.DemoPresence for the demo users); nil: everyone is
 	// available, without a profile or calls.
-	PingPresence map[string]ping.Presence
+	PingPresence map[string]pingserver.Presence
 	// Limits bound failed logins, the password checks under way, and the
 	// sessions and tokens held; the zero value is the defaults. The open
 	// feeds of a user are capped by Feed.MaxPerUser, the connections by
 	// the listener (web/connlimit).
 	Limits Limits
 }
+
+// The settings of the server's parts that a Config names, so that programs
+// outside web/ (pbxtest's users, the core's tests) can fill them in.
+type (
+	FeedOptions   = feedserver.Options
+	FailurePolicy = throttle.Policy
+	VodiaAdmin    = vodiaserver.Admin
+	PingPresence  = pingserver.Presence
+)
 
 // Server is the local PBX server, an http.Handler.
 type Server struct {
@@ -92,9 +102,9 @@ type Server struct {
 	sessions     *session.Store
 	tokens       *token.Store
 	testClock    *testclock.Clock // nil: none
-	feeds        *feed.Hub
-	vodia        *vodia.Handler
-	ping         *ping.Handler
+	feeds        *feedserver.Hub
+	vodia        *vodiaserver.Handler
+	ping         *pingserver.Handler
 	guard        *guard
 	tokenClasses map[string]string
 	origins      []string
@@ -148,9 +158,9 @@ func New(cfg Config) *Server {
 	if feedOpts.Logger == nil {
 		feedOpts.Logger = s.log
 	}
-	s.feeds = feed.New(feedSessions{s}, feedOpts)
-	s.vodia = vodia.New(vodia.Config{Users: s.users, Now: now, Admin: cfg.VodiaAdmin})
-	s.ping = ping.New(ping.Config{Users: s.users, Now: now, Key: cfg.PingKey, Presence: cfg.PingPresence})
+	s.feeds = feedserver.New(feedSessions{s}, feedOpts)
+	s.vodia = vodiaserver.New(vodiaserver.Config{Users: s.users, Now: now, Admin: cfg.VodiaAdmin})
+	s.ping = pingserver.New(pingserver.Config{Users: s.users, Now: now, Key: cfg.PingKey, Presence: cfg.PingPresence})
 	static := cfg.Static
 	if static == nil {
 		static = http.NotFoundHandler()
@@ -169,9 +179,9 @@ func New(cfg Config) *Server {
 	if cfg.TestClock != nil {
 		top.Handle(testclock.Path, s.checkOrigin(cfg.TestClock))
 	}
-	top.Handle(vodia.Path, s.checkOrigin(s.guardBasic(s.vodia)))
+	top.Handle(vodiaserver.Path, s.checkOrigin(s.guardBasic(s.vodia)))
 	top.Handle("/auth/", s.checkOrigin(s.guardBasic(s.ping)))
-	top.Handle(ping.PathExtensions, s.checkOrigin(s.ping))
+	top.Handle(pingserver.PathExtensions, s.checkOrigin(s.ping))
 	top.Handle("/", publicFiles(static))
 	s.handler = s.logRequests(s.recoverPanics(s.checkHost(top)))
 	return s

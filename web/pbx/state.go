@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pbxauth/pbxauth/web/session"
-	"github.com/pbxauth/pbxauth/web/token"
+	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 

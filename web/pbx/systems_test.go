@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/ping"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 const vodiaAdmin = "admin:vodia-test"
@@ -28,11 +28,11 @@ const vodiaAdmin = "admin:vodia-test"
 var plainClient = &http.Client{Timeout: 10 * time.Second}
 
 // pingKey is the key the systems tests sign Ping tokens with.
-var pingKey = []byte(strings.Repeat("k", ping.KeySize))
+var pingKey = []byte(strings.Repeat("k", pingserver.KeySize))
 
 // withSystems gives the server a Vodia admin and a known Ping key.
 func withSystems(t *testing.T, more func(*Config)) func(*Config) {
-	admin, err := vodia.ParseAdmin(vodiaAdmin)
+	admin, err := vodiaserver.ParseAdmin(vodiaAdmin)
 	require.NoError(t, err)
 	return func(c *Config) {
 		c.VodiaAdmin = admin
@@ -58,12 +58,12 @@ func errorText(t *testing.T, r result) string {
 }
 
 func vodiaTempReq(body string) req {
-	return req{path: vodia.Path, body: body, other: true, header: map[string]string{"Authorization": basicAuth(vodiaAdmin)}}
+	return req{path: vodiaserver.Path, body: body, other: true, header: map[string]string{"Authorization": basicAuth(vodiaAdmin)}}
 }
 
 func vodiaExchangeReq(id string) req {
 	b, _ := json.Marshal(map[string]string{"name": "session", "value": id})
-	return req{path: vodia.Path, body: string(b), other: true}
+	return req{path: vodiaserver.Path, body: string(b), other: true}
 }
 
 // vodiaTemp asks for a temporary id, as an integrator's server does.
@@ -90,24 +90,24 @@ func TestOneUserThreeSystems(t *testing.T) {
 	e := newEnv(t, withSystems(t, nil))
 	require.Equal(t, http.StatusOK, e.login("alice", "wonderland", "").status)
 
-	r := e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wonderland")))
+	r := e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wonderland")))
 	require.Equal(t, http.StatusOK, r.status, "body %s", r.raw)
-	me := e.do(pingReq(http.MethodGet, ping.PathExtensions+"me", ""))
+	me := e.do(pingReq(http.MethodGet, pingserver.PathExtensions+"me", ""))
 	require.Equal(t, http.StatusOK, me.status, "body %s", me.raw)
 	assert.Equal(t, "Alice Example", me.keys(t)["name"])
 	assert.Equal(t, "default", me.keys(t)["domain"])
 
 	u, ok := demo().ByLogin("alice")
 	require.True(t, ok)
-	tok, err := ping.Mint(pingKey, u, e.clock.Now(), time.Hour)
+	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
-	list := e.doWith(plainClient, pingReq(http.MethodGet, ping.PathExtensions, "Bearer "+tok))
+	list := e.doWith(plainClient, pingReq(http.MethodGet, pingserver.PathExtensions, "Bearer "+tok))
 	require.Equal(t, http.StatusOK, list.status, "body %s", list.raw)
 	assert.Contains(t, string(list.raw), `"extension":"41"`)
 
 	x := e.do(vodiaExchangeReq(e.vodiaTemp(`{"name":"3rd","username":"40","domain":"default"}`)))
 	require.Equal(t, http.StatusOK, x.status, "body %s", x.raw)
-	got := e.do(req{method: http.MethodGet, path: vodia.Path, contentType: "-", other: true})
+	got := e.do(req{method: http.MethodGet, path: vodiaserver.Path, contentType: "-", other: true})
 	require.Equal(t, http.StatusOK, got.status)
 	assert.JSONEq(t, `{"type":"user","domain":"default","username":"40","name":"Alice Example"}`, string(got.raw))
 
@@ -115,7 +115,7 @@ func TestOneUserThreeSystems(t *testing.T) {
 	for _, ck := range e.cookies() {
 		names[ck.Name] = true
 	}
-	assert.Equal(t, map[string]bool{wire.CookieName: true, ping.CookieName: true, vodia.CookieName: true}, names,
+	assert.Equal(t, map[string]bool{wire.CookieName: true, pingserver.CookieName: true, vodiaserver.CookieName: true}, names,
 		"one cookie per system, side by side")
 }
 
@@ -128,9 +128,9 @@ func TestOtherSystemsHosts(t *testing.T) {
 	evil := "evil.example:" + u.Port()
 	for name, r := range map[string]req{
 		"vodia temp":   vodiaTempReq(`{"name":"3rd","domain":"default"}`),
-		"ping login":   pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wonderland")),
-		"ping me":      pingReq(http.MethodGet, ping.PathExtensions+"me", ""),
-		"ping logout":  pingReq(http.MethodPost, ping.PathLogout, ""),
+		"ping login":   pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wonderland")),
+		"ping me":      pingReq(http.MethodGet, pingserver.PathExtensions+"me", ""),
+		"ping logout":  pingReq(http.MethodPost, pingserver.PathLogout, ""),
 		"ping unknown": pingReq(http.MethodGet, "/auth/other", ""),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -164,8 +164,8 @@ func TestOtherSystemsOrigins(t *testing.T) {
 		for _, r := range []req{
 			vodiaTempReq(`{"name":"3rd","domain":"default"}`),
 			vodiaExchangeReq("x"),
-			pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wonderland")),
-			pingReq(http.MethodGet, ping.PathExtensions, ""),
+			pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wonderland")),
+			pingReq(http.MethodGet, pingserver.PathExtensions, ""),
 		} {
 			got := e.do(with(r, "https://evil.example"))
 			assert.Equal(t, http.StatusForbidden, got.status, "%s: %s", r.path, got.raw)
@@ -176,20 +176,20 @@ func TestOtherSystemsOrigins(t *testing.T) {
 		assert.Zero(t, e.server.ping.Sessions())
 	})
 	t.Run("trusted", func(t *testing.T) {
-		got := e.do(with(pingReq(http.MethodPost, ping.PathLogin, basicAuth("40:wonderland")), "http://localhost:3000"))
+		got := e.do(with(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("40:wonderland")), "http://localhost:3000"))
 		require.Equal(t, http.StatusOK, got.status, "body %s", got.raw)
 		assert.Equal(t, "http://localhost:3000", got.header.Get("Access-Control-Allow-Origin"))
 		assert.Equal(t, "true", got.header.Get("Access-Control-Allow-Credentials"))
-		got = e.do(with(pingReq(http.MethodGet, ping.PathExtensions+"99", ""), "http://localhost:3000"))
+		got = e.do(with(pingReq(http.MethodGet, pingserver.PathExtensions+"99", ""), "http://localhost:3000"))
 		assert.Equal(t, http.StatusNotFound, got.status)
 		assert.Equal(t, "http://localhost:3000", got.header.Get("Access-Control-Allow-Origin"), "failures too, or the page cannot read why")
 	})
 	t.Run("preflights", func(t *testing.T) {
 		for path, methods := range map[string]string{
-			vodia.Path:                 "GET, POST, DELETE",
-			ping.PathLogin:             "GET, POST",
-			ping.PathExtensions + "me": "GET, POST",
-			wire.PathLogin:             "POST",
+			vodiaserver.Path:                 "GET, POST, DELETE",
+			pingserver.PathLogin:             "GET, POST",
+			pingserver.PathExtensions + "me": "GET, POST",
+			wire.PathLogin:                   "POST",
 		} {
 			got := e.do(req{method: http.MethodOptions, path: path, contentType: "-", other: true, header: map[string]string{
 				"Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "GET",
@@ -218,9 +218,9 @@ func TestOtherSystemsClock(t *testing.T) {
 	assert.Contains(t, errorText(t, r), "expired")
 
 	u, _ := demo().ByLogin("carol")
-	tok, err := ping.Mint(pingKey, u, e.clock.Now(), time.Hour)
+	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
-	me := pingReq(http.MethodGet, ping.PathExtensions+"me", "Bearer "+tok)
+	me := pingReq(http.MethodGet, pingserver.PathExtensions+"me", "Bearer "+tok)
 	require.Equal(t, http.StatusOK, e.do(me).status)
 	e.clock.Add(time.Hour)
 	assert.Equal(t, http.StatusUnauthorized, e.do(me).status)
@@ -239,7 +239,7 @@ func TestOtherSystemsSweep(t *testing.T) {
 	e := newEnv(t, withSystems(t, nil))
 	e.vodiaTemp(`{"name":"3rd","domain":"acme"}`)
 	require.Equal(t, http.StatusOK, e.do(vodiaExchangeReq(e.vodiaTemp(`{"name":"3rd","domain":"acme"}`))).status)
-	require.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("41:builder"))).status)
+	require.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("41:builder"))).status)
 	e.clock.Add(8 * time.Hour)
 	e.server.Sweep()
 	temps, sessions := e.server.vodia.Len()
@@ -255,25 +255,25 @@ func TestOtherSystemsDefaults(t *testing.T) {
 	r := e.doWith(plainClient, vodiaTempReq(`{"name":"3rd","domain":"acme"}`))
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 	u, _ := demo().ByLogin("carol")
-	tok, err := ping.Mint(pingKey, u, e.clock.Now(), time.Hour)
+	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusUnauthorized, e.do(pingReq(http.MethodGet, ping.PathExtensions+"me", "Bearer "+tok)).status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(pingReq(http.MethodGet, pingserver.PathExtensions+"me", "Bearer "+tok)).status)
 }
 
 func TestOtherSystemsLogHasNoSecrets(t *testing.T) {
 	e := newEnv(t, withSystems(t, nil))
 	temp := e.vodiaTemp(`{"name":"3rd","username":"41","domain":"default"}`)
 	x := e.do(vodiaExchangeReq(temp))
-	var info vodia.Info
+	var info vodiaserver.Info
 	require.NoError(t, json.Unmarshal(x.raw, &info))
-	login := e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("41:builder")))
+	login := e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("41:builder")))
 	var ps struct{ Session string }
 	require.NoError(t, json.Unmarshal(login.raw, &ps))
 	u, _ := demo().ByLogin("bob")
-	tok, err := ping.Mint(pingKey, u, e.clock.Now(), time.Hour)
+	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
-	e.do(pingReq(http.MethodGet, ping.PathExtensions+"me", "Bearer "+tok))
-	e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("41:wrong-password")))
+	e.do(pingReq(http.MethodGet, pingserver.PathExtensions+"me", "Bearer "+tok))
+	e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("41:wrong-password")))
 
 	logged := e.log.String()
 	assert.Contains(t, logged, "POST /rest/system/session 200 ")
@@ -288,12 +288,12 @@ func TestOtherSystemsLogHasNoSecrets(t *testing.T) {
 func TestRefuseFormats(t *testing.T) {
 	e := newEnv(t, nil)
 	for path, want := range map[string]string{
-		vodia.Path:                 `{"error":"the server failed; its log says why"}`,
-		ping.PathLogin:             `{"error":"the server failed; its log says why"}`,
-		ping.PathExtensions + "me": `{"error":"the server failed; its log says why"}`,
-		wire.PathLogin:             `{"result":"fail","error":{"code":"internal","message":"the server failed; its log says why"}}`,
-		"/api/extensionsX":         `{"result":"fail","error":{"code":"internal","message":"the server failed; its log says why"}}`,
-		strings.TrimSuffix(ping.PathExtensions, "/"): `{"result":"fail","error":{"code":"internal","message":"the server failed; its log says why"}}`,
+		vodiaserver.Path:                 `{"error":"the server failed; its log says why"}`,
+		pingserver.PathLogin:             `{"error":"the server failed; its log says why"}`,
+		pingserver.PathExtensions + "me": `{"error":"the server failed; its log says why"}`,
+		wire.PathLogin:                   `{"result":"fail","error":{"code":"internal","message":"the server failed; its log says why"}}`,
+		"/api/extensionsX":               `{"result":"fail","error":{"code":"internal","message":"the server failed; its log says why"}}`,
+		strings.TrimSuffix(pingserver.PathExtensions, "/"): `{"result":"fail","error":{"code":"internal","message":"the server failed; its log says why"}}`,
 	} {
 		rec := httptest.NewRecorder()
 		e.server.refuse(rec, httptest.NewRequest(http.MethodGet, path, nil), errors.New("boom"))
@@ -308,7 +308,7 @@ func TestRefuseFormats(t *testing.T) {
 func TestSweepEvery(t *testing.T) {
 	e := newEnv(t, withSystems(t, nil))
 	require.Equal(t, http.StatusOK, e.login("alice", "wonderland", "").status)
-	require.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, ping.PathLogin, basicAuth("41:builder"))).status)
+	require.Equal(t, http.StatusOK, e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("41:builder"))).status)
 	e.clock.Add(25 * time.Hour)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/token"
+	"github.com/pbxauth/pbxauth/web/internal/token"
 )
 
 // appOrigin returns the application origin a login's token is bound to (or,

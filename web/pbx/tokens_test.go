@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/session"
-	"github.com/pbxauth/pbxauth/web/token"
+	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/token"
 )
 
 const day = 24 * time.Hour

@@ -20,12 +20,12 @@ import (
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/native"
 	"github.com/pbxauth/pbxauth/web/fault"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/site"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/pbx"
-	"github.com/pbxauth/pbxauth/web/ping"
-	"github.com/pbxauth/pbxauth/web/site"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // closeTimeout bounds Close: the clients' feeds stop and the server's feeds
@@ -53,22 +53,22 @@ func LowerHashCost() {
 // hashed, once per test binary: both are read-only, so servers share them.
 var (
 	demoUsers = sync.OnceValue(users.Demo)
-	demoAdmin = sync.OnceValues(func() (*vodia.Admin, error) { return vodia.ParseAdmin(vodia.DemoAdmin) })
+	demoAdmin = sync.OnceValues(func() (*vodiaserver.Admin, error) { return vodiaserver.ParseAdmin(vodiaserver.DemoAdmin) })
 )
 
 // newAdmin returns the Vodia admin with this login and password.
-func newAdmin(login, password string) (*vodia.Admin, error) {
-	if login+":"+password == vodia.DemoAdmin {
+func newAdmin(login, password string) (*vodiaserver.Admin, error) {
+	if login+":"+password == vodiaserver.DemoAdmin {
 		return demoAdmin()
 	}
-	return vodia.NewAdmin(login, password)
+	return vodiaserver.NewAdmin(login, password)
 }
 
-// sites holds the web/site handler of each list of trusted origins (which
+// sites holds the web/internal/site handler of each list of trusted origins (which
 // may frame the login overlay), by the list, as a func() *site.Site.
 var sites sync.Map
 
-// siteFor returns a handler of web/site's files that builds the site on its
+// siteFor returns a handler of web/internal/site's files that builds the site on its
 // first request, once per test binary for each list of origins: building
 // it compresses the small assets at the best levels, which takes a good part
 // of a second (seconds under -race), and tests that never load a file should
@@ -123,7 +123,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 // option's bad value.
 func Start(opts ...Option) (*Server, error) {
 	LowerHashCost()
-	login, password, _ := strings.Cut(vodia.DemoAdmin, ":")
+	login, password, _ := strings.Cut(vodiaserver.DemoAdmin, ":")
 	cfg := config{demo: true, vodiaLogin: login, vodiaPassword: password}
 	for _, o := range opts {
 		if o.set == nil {
@@ -144,11 +144,11 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	switch len(cfg.pingKey) {
 	case 0:
-		cfg.pingKey = make([]byte, ping.KeySize)
+		cfg.pingKey = make([]byte, pingserver.KeySize)
 		rand.Read(cfg.pingKey) // never fails; it crashes the program if the system has no randomness
-	case ping.KeySize:
+	case pingserver.KeySize:
 	default:
-		return nil, fmt.Errorf("pbxtest: WithPingKey: the key is %d bytes; it must be %d", len(cfg.pingKey), ping.KeySize)
+		return nil, fmt.Errorf("pbxtest: WithPingKey: the key is %d bytes; it must be %d", len(cfg.pingKey), pingserver.KeySize)
 	}
 	admin, err := newAdmin(cfg.vodiaLogin, cfg.vodiaPassword)
 	if err != nil {
@@ -165,7 +165,7 @@ func Start(opts ...Option) (*Server, error) {
 		PingKey:    cfg.pingKey,
 	}
 	if cfg.demo {
-		pc.PingPresence = ping.DemoPresence(cfg.clock.Now())
+		pc.PingPresence = pingserver.DemoPresence(cfg.clock.Now())
 	}
 	for _, tune := range cfg.tune {
 		tune(&pc)
@@ -281,7 +281,7 @@ func (s *Server) PingToken(login string, ttl time.Duration) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("pbxtest: PingToken: no user %q", login)
 	}
-	tok, err := ping.Mint(s.pingKey, u, s.clock.Now(), ttl)
+	tok, err := pingserver.Mint(s.pingKey, u, s.clock.Now(), ttl)
 	if err != nil {
 		return "", fmt.Errorf("pbxtest: PingToken: %w", err)
 	}
@@ -303,7 +303,7 @@ func (s *Server) VodiaTemporaryID(domain, username string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r, err := http.NewRequest(http.MethodPost, s.URL+vodia.Path, bytes.NewReader(body))
+	r, err := http.NewRequest(http.MethodPost, s.URL+vodiaserver.Path, bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}

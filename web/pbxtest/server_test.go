@@ -21,12 +21,12 @@ import (
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
+	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
-	"github.com/pbxauth/pbxauth/web/ping"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
-	"github.com/pbxauth/pbxauth/web/vodia"
 )
 
 // checkBody asks /rest/auth/ who the caller is: 401 without a login.
@@ -98,7 +98,7 @@ func TestNewServerDefaults(t *testing.T) {
 	// The demo users' Ping presence: bob is at lunch.
 	jwt, err := s.PingToken("bob", time.Hour)
 	require.NoError(t, err)
-	r, err := http.NewRequest(http.MethodGet, s.URL+ping.PathExtensions+"me", nil)
+	r, err := http.NewRequest(http.MethodGet, s.URL+pingserver.PathExtensions+"me", nil)
 	require.NoError(t, err)
 	r.Header.Set("Authorization", "Bearer "+jwt)
 	resp, body := do(t, s, r)
@@ -276,12 +276,12 @@ func TestWithClock(t *testing.T) {
 // The token expires on the server's clock; a key of the test's own signs
 // tokens that the server takes.
 func TestWithPingKey(t *testing.T) {
-	key := make([]byte, ping.KeySize)
+	key := make([]byte, pingserver.KeySize)
 	_, _ = rand.Read(key)
 	s := pbxtest.NewServer(t, pbxtest.WithPingKey(key))
 	alice, ok := s.Users().ByLogin("alice")
 	require.True(t, ok)
-	mine, err := ping.Mint(key, alice, s.Now(), time.Hour)
+	mine, err := pingserver.Mint(key, alice, s.Now(), time.Hour)
 	require.NoError(t, err)
 	theirs, err := s.PingToken("alice", time.Hour)
 	require.NoError(t, err)
@@ -330,7 +330,7 @@ func TestVodiaAdmin(t *testing.T) {
 
 		late, err := s.VodiaTemporaryID("default", "41")
 		require.NoError(t, err)
-		s.Advance(vodia.TempLife)
+		s.Advance(vodiaserver.TempLife)
 		e := s.Client()
 		require.NoError(t, e.SetHostFor(s.URL, "vodia"))
 		assert.Equal(t, auth.CodeAuthFailed, auth.CodeOf(e.Login(testCtx(t), auth.Options{Tokens: []string{late}})), "a temporary id lives 10 seconds")
@@ -340,7 +340,7 @@ func TestVodiaAdmin(t *testing.T) {
 		_, err := s.VodiaTemporaryID("default", "41")
 		require.NoError(t, err, "the kit asks with the chosen credentials")
 
-		r, err := http.NewRequest(http.MethodPost, s.URL+vodia.Path, strings.NewReader(`{"name":"3rd","domain":"default"}`))
+		r, err := http.NewRequest(http.MethodPost, s.URL+vodiaserver.Path, strings.NewReader(`{"name":"3rd","domain":"default"}`))
 		require.NoError(t, err)
 		r.Header.Set("Content-Type", "application/json")
 		r.SetBasicAuth("admin", "vodia-demo")

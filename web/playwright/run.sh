@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 if [ ! -f ../site/dist/pbxauth.wasm ]; then
-  echo "web/site/dist has no module: run make build first" >&2
+  echo "web/internal/site/dist has no module: run make build first" >&2
   exit 1
 fi
 if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then

@@ -10,14 +10,14 @@ package testclock
 import (
 	"errors"
 	"fmt"
-	"github.com/pbxauth/pbxauth/web/jsonreply"
+	"github.com/pbxauth/pbxauth/web/internal/jsonreply"
 	"mime"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/strictjson"
+	"github.com/pbxauth/pbxauth/web/internal/strictjson"
 )
 
 // Path is where the server serves the clock when it runs on one.

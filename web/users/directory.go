@@ -3,7 +3,7 @@ package users
 import (
 	"cmp"
 	"errors"
-	"github.com/pbxauth/pbxauth/web/secret"
+	"github.com/pbxauth/pbxauth/web/internal/secret"
 	"slices"
 	"sync"
 

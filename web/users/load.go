@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pbxauth/pbxauth/web/strictjson"
+	"github.com/pbxauth/pbxauth/web/internal/strictjson"
 	"io"
 	"os"
 	"strings"

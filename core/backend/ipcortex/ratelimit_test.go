@@ -17,7 +17,6 @@ import (
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/throttle"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -49,7 +48,7 @@ func TestRateLimitedLogin(t *testing.T) {
 	srv := httptest.NewServer(pbx.New(pbx.Config{
 		Users:  users.NewDirectory(users.Demo()),
 		Now:    clock.Now,
-		Limits: pbx.Limits{UserFailures: throttle.Policy{Free: 1, First: 30 * time.Second, Max: time.Minute, Forget: time.Hour}},
+		Limits: pbx.Limits{UserFailures: pbx.FailurePolicy{Free: 1, First: 30 * time.Second, Max: time.Minute, Forget: time.Hour}},
 	}))
 	t.Cleanup(srv.Close)
 	at := backend.Target{Host: srv.URL, Transport: httpTransport{srv.Client()}, Timeout: 10 * time.Second}

@@ -96,9 +96,9 @@ func FuzzEncodeRequest(f *testing.F) {
 // FuzzFeedMessage checks the feed's messages in both directions. From the
 // server: DecodeFeedMessage agrees with encoding/json on what it accepts,
 // refuses the rest with ErrSyntax, and reads the "ready" message the server
-// writes (json.Marshal, as web/feed does) whatever its version and user.
+// writes (json.Marshal, as web/internal/feedserver does) whatever its version and user.
 // To the server: EncodeFeedAuth writes one JSON object that encoding/json
-// (web/feed) reads as the auth message with the same session and pingtime.
+// (web/internal/feedserver) reads as the auth message with the same session and pingtime.
 func FuzzFeedMessage(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"ready","version":"6.4.1","user":{"id":1,"perms":{}}}`, `{"type":"pong"}`, `{"type":"ping","x":[1,{"y":null}]}`,
@@ -126,7 +126,7 @@ func FuzzFeedMessage(f *testing.F) {
 			assert.Equal(t, m, back)
 		}
 
-		// What the server sends: web/feed's readyMessage.
+		// What the server sends: web/internal/feedserver's readyMessage.
 		ready, err := json.Marshal(struct {
 			Type    string `json:"type"`
 			Version string `json:"version"`
@@ -140,7 +140,7 @@ func FuzzFeedMessage(f *testing.F) {
 			assert.Equal(t, session, m.Version)
 		}
 
-		// What the client sends: web/feed's authMessage.
+		// What the client sends: web/internal/feedserver's authMessage.
 		hello := EncodeFeedAuth(session, ping)
 		want, err := json.Marshal(struct {
 			Type     string `json:"type"`

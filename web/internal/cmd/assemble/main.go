@@ -1,0 +1,31 @@
+// Command assemble writes the npm package pbxauth into web/npm (or the
+// folder given), from web/internal/site and the module that make build put in
+// web/internal/site/dist; see package github.com/pbxauth/pbxauth/web/npm.
+//
+//	go run ./web/internal/cmd/assemble [OUT]
+//
+// Run it from the repository's root.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pbxauth/pbxauth/web/internal/npmpkg"
+)
+
+func main() {
+	out := filepath.Join("web", "npm")
+	if len(os.Args) > 2 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./web/internal/cmd/assemble [OUT]")
+		os.Exit(2)
+	}
+	if len(os.Args) == 2 {
+		out = os.Args[1]
+	}
+	if err := npmpkg.Assemble(".", out); err != nil {
+		fmt.Fprintln(os.Stderr, "assemble:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,383 @@
+package npmpkg_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbxauth/pbxauth/web/internal/npmpkg"
+	"github.com/pbxauth/pbxauth/web/pbxtest"
+)
+
+// Deadlines of the set-up and of each run. Nothing is asserted on time:
+// they only keep a broken npm, node or browser from hanging the run.
+const (
+	commandDeadline = 3 * time.Minute
+	browserDeadline = 2 * time.Minute
+)
+
+// tmp holds what the tests make: the assembled package, its tarball, the
+// scratch project that installs it, npm's cache.
+var tmp string
+
+func TestMain(m *testing.M) {
+	var err error
+	tmp, err = os.MkdirTemp("", "pbxauth-npm-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// repoRoot walks up from the working directory (web/npm under go test) to
+// the directory of go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/pbxauth/pbxauth")) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("cannot find the repository root (go.mod of github.com/pbxauth/pbxauth) above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// run runs a command in dir with npm's cache in tmp, and returns its
+// standard output; a failure fails the test with both outputs.
+func run(t testing.TB, dir string, name string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandDeadline)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), npmEnv()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s (in %s): %v\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), dir, err, stdout.String(), stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// npmEnv keeps npm off the network and out of the user's cache.
+func npmEnv() []string {
+	return []string{"npm_config_cache=" + filepath.Join(tmp, "npm-cache"), "npm_config_update_notifier=false",
+		"npm_config_fund=false", "npm_config_audit=false"}
+}
+
+// packed is the package as `npm pack` made it from the make-built module,
+// installed from its tarball into a scratch project.
+type packed struct {
+	root    string   // the repository
+	project string   // the scratch project; node_modules/pbxauth is the package
+	files   []string // the paths in the tarball
+}
+
+var pack struct {
+	once sync.Once
+	p    packed
+	err  string // why the set-up failed
+	skip string // why it cannot run here
+}
+
+// installed assembles the package from web/internal/site/dist (make build), packs
+// it with npm and installs the tarball, offline, into a scratch project,
+// once for every test of the run.
+func installed(t *testing.T) packed {
+	t.Helper()
+	root := repoRoot(t)
+	pack.once.Do(func() {
+		if _, err := exec.LookPath("npm"); err != nil {
+			pack.skip = "npm is not installed (make typecheck installs Node.js and npm): the package cannot be packed"
+			return
+		}
+		st := &setupT{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != errSetup {
+					panic(r)
+				}
+			}()
+			pack.p = install(st, root)
+		}()
+		pack.err = st.failure
+	})
+	if pack.skip != "" {
+		t.Skip(pack.skip)
+	}
+	if pack.err != "" {
+		t.Fatalf("packing and installing the package failed: %s", pack.err)
+	}
+	return pack.p
+}
+
+func install(t *setupT, root string) packed {
+	pkg := filepath.Join(tmp, "pkg")
+	if err := npmpkg.Assemble(root, pkg); err != nil {
+		t.Fatalf("assembling the package: %v", err)
+	}
+	out := run(t, tmp, "npm", "pack", "--json", "--pack-destination", tmp, pkg)
+	var res []struct {
+		Filename string
+		Files    []struct{ Path string }
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 {
+		t.Fatalf("npm pack --json printed %q (%v)", out, err)
+	}
+	p := packed{root: root, project: filepath.Join(tmp, "project")}
+	for _, f := range res[0].Files {
+		p.files = append(p.files, f.Path)
+	}
+	if err := os.MkdirAll(p.project, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(filepath.Join(p.project, "package.json"), []byte(`{"name": "scratch", "private": true, "type": "module"}`), 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	run(t, p.project, "npm", "install", "--offline", "--no-audit", "--no-fund", filepath.Join(tmp, res[0].Filename))
+	return p
+}
+
+// setupT runs the shared set-up under the first test that needs it, and
+// keeps its failure for every test.
+type setupT struct {
+	testing.TB
+	failure string
+}
+
+var errSetup = errors.New("set-up failed")
+
+func (s *setupT) Fatalf(format string, args ...any) {
+	s.failure = fmt.Sprintf(format, args...)
+	panic(errSetup)
+}
+
+// TestPack: the tarball holds the package's files and nothing else (no Go
+// code, no test data), and installs with the module beside the entries.
+func TestPack(t *testing.T) {
+	p := installed(t)
+	want := append([]string{}, npmpkg.Sources...)
+	want = append(want, npmpkg.Generated...)
+	slices.Sort(want)
+	got := slices.Clone(p.files)
+	slices.Sort(got)
+	assert.Equal(t, want, got, "npm pack's files: package.json's \"files\" lists every source and generated file")
+	for _, f := range want {
+		_, err := os.Stat(filepath.Join(p.project, "node_modules", "pbxauth", f))
+		assert.NoError(t, err, "installed from the tarball")
+	}
+	wasm, err := os.ReadFile(filepath.Join(p.project, "node_modules", "pbxauth", "pbxauth.wasm"))
+	require.NoError(t, err)
+	built, err := os.ReadFile(filepath.Join(p.root, "web", "internal", "site", "dist", "pbxauth.wasm"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(wasm, built), "the package carries the module make build made")
+}
+
+// TestPackInBrowser: a page of a scratch project on another site than the
+// PBX imports the installed package as an ES module, waits for ready, logs
+// in as alice on the PBX it names, and logs out.
+func TestPackInBrowser(t *testing.T) {
+	p := installed(t)
+	page, err := os.ReadFile(filepath.Join("testdata", "page.html"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(p.project, "page.html"), page, 0o644))
+
+	pbx := pbxtest.NewServer(t)
+	site := httptest.NewServer(http.FileServer(http.Dir(p.project)))
+	defer site.Close()
+	// The page is on localhost, the PBX on 127.0.0.1: two sites, as a real
+	// page and a real PBX are, so no cookie of the PBX reaches its requests.
+	pageURL := strings.Replace(site.URL, "127.0.0.1", "localhost", 1) + "/page.html?pbx=" + url.QueryEscape(pbx.URL)
+
+	ctx := browser(t)
+	var console []string
+	var mu sync.Mutex
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			console = append(console, fmt.Sprintf("%s: %s", m.Type, m.Text))
+			mu.Unlock()
+		}
+	}()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(pageURL)))
+	type result struct {
+		BeforeReady *float64
+		Global      string
+		StartFeed   string
+		ID          *float64
+		Uname       string
+		AfterLogout *float64
+		Error       string
+	}
+	// window.result is the page's Promise; it is set by the module script,
+	// which runs before the load event that Navigate waits for.
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[result]("window.result", chromedp.EvalAwaitPromise))
+	mu.Lock()
+	logs := strings.Join(console, "\n")
+	mu.Unlock()
+	require.NoError(t, err, "console:\n%s", logs)
+	require.Empty(t, r.Error, "console:\n%s", logs)
+	assert.Nil(t, r.BeforeReady, "Auth.id before ready")
+	assert.Equal(t, "undefined", r.Global, "the ES module puts nothing on globalThis")
+	assert.Equal(t, "function", r.StartFeed)
+	if assert.NotNil(t, r.ID) {
+		assert.Equal(t, 101.0, *r.ID, "Auth.id after alice's login")
+	}
+	assert.Equal(t, "alice", r.Uname)
+	assert.Nil(t, r.AfterLogout, "Auth.id after logout")
+}
+
+// browser starts headless Chromium with a fresh profile for one test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			opts = append(opts, chromedp.ExecPath(p))
+			break
+		}
+	}
+	deadline, cancelDeadline := context.WithTimeout(context.Background(), browserDeadline)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		_ = chromedp.Cancel(ctx)
+		cancelCtx()
+		cancelAlloc()
+		cancelDeadline()
+	})
+	require.NoError(t, chromedp.Do(ctx), "starting Chromium")
+	return ctx
+}
+
+// TestTypes compiles TypeScript that uses the installed package, as a
+// bundler resolves it (index.d.ts) and as Node.js does (node.d.ts), with
+// the typescript that make typecheck installs into .tools/npm.
+func TestTypes(t *testing.T) {
+	p := installed(t)
+	tsc := filepath.Join(p.root, ".tools", "npm", "node_modules", ".bin", "tsc")
+	if _, err := os.Stat(tsc); err != nil {
+		t.Fatalf("%s is missing: run make typecheck, which installs typescript into .tools/npm", tsc)
+	}
+	for _, c := range []struct{ file, module, resolution string }{
+		{"browser.ts", "esnext", "bundler"},
+		{"node.ts", "nodenext", "nodenext"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			src, err := os.ReadFile(filepath.Join("testdata", "types", c.file))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(p.project, c.file), src, 0o644))
+			run(t, p.project, tsc, "--strict", "--noEmit", "--target", "es2022", "--lib", "es2022,dom",
+				"--module", c.module, "--moduleResolution", c.resolution, c.file)
+		})
+	}
+}
+
+// TestLoader: the package's loader is api.js's, as an ES module.
+func TestLoader(t *testing.T) {
+	root := repoRoot(t)
+	apiJS, err := os.ReadFile(filepath.Join(root, "web", "internal", "site", "api.js"))
+	require.NoError(t, err)
+	loader, err := npmpkg.Loader(apiJS)
+	require.NoError(t, err)
+	_, tail, _ := bytes.Cut(apiJS, []byte(npmpkg.LoaderMarker))
+	body := strings.TrimSuffix(strings.TrimRight(string(tail), "\n"), "});")
+	assert.Contains(t, string(loader), "\nexport function load(env) {\n"+body+"}\n", "the loader is api.js's, unchanged")
+
+	for _, bad := range []string{
+		"(function () {})();",
+		"(function (load) {})" + npmpkg.LoaderMarker + "})(function load(env) {\n});",
+		"(function (load) {})" + npmpkg.LoaderMarker + "  return 1;\n}",
+	} {
+		_, err := npmpkg.Loader([]byte(bad))
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+// TestModuleTypes: index.d.ts has api.d.ts's declarations, as the module's
+// PBX.
+func TestModuleTypes(t *testing.T) {
+	root := repoRoot(t)
+	dts, err := os.ReadFile(filepath.Join(root, "web", "internal", "site", "api.d.ts"))
+	require.NoError(t, err)
+	types, err := npmpkg.ModuleTypes(dts)
+	require.NoError(t, err)
+	s := string(types)
+	assert.Contains(t, s, "declare namespace PBX {\n")
+	assert.NotContains(t, s, "IPCortex.PBX {", "no global namespace")
+	assert.NotContains(t, s, "onAPILoadReady", "no global callback")
+	assert.Contains(t, s, "interface AuthAPI {")
+	assert.Contains(t, s, "export declare const Auth: PBX.AuthAPI;")
+	assert.Contains(t, s, "export declare const ready: Promise<void>;")
+	_, err = npmpkg.ModuleTypes([]byte("declare const x: number;\n"))
+	assert.Error(t, err)
+}
+
+// TestPackageFiles: package.json lists what the package ships, and
+// .gitignore what Assemble writes.
+func TestPackageFiles(t *testing.T) {
+	b, err := os.ReadFile("package.json")
+	require.NoError(t, err)
+	var pkg struct {
+		Name, Version, Type, Types string
+		Files                      []string
+		Exports                    map[string]json.RawMessage
+	}
+	require.NoError(t, json.Unmarshal(b, &pkg))
+	assert.Equal(t, "pbxauth", pkg.Name)
+	assert.Regexp(t, `^\d+\.\d+\.\d+`, pkg.Version)
+	assert.Equal(t, "module", pkg.Type)
+	assert.Equal(t, "./index.d.ts", pkg.Types)
+	for _, f := range append(slices.Clone(npmpkg.Sources), npmpkg.Generated...) {
+		if f != "package.json" && f != "README.md" { // npm always packs these
+			assert.Contains(t, pkg.Files, f)
+		}
+	}
+	assert.Contains(t, string(pkg.Exports["."]), `"node"`, "a node condition")
+	for _, k := range []string{"./api.js", "./pbxauth.wasm", "./wasm_exec.js"} {
+		assert.Contains(t, pkg.Exports, k)
+	}
+
+	ignore, err := os.ReadFile(".gitignore")
+	require.NoError(t, err)
+	for _, f := range npmpkg.Generated {
+		assert.Contains(t, strings.Split(string(ignore), "\n"), "/"+f)
+	}
+}

@@ -1,0 +1,68 @@
+package ownedmap_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/pbxauth/pbxauth/web/internal/ownedmap"
+)
+
+func TestAddDropsTheOwnersOldestOverItsCap(t *testing.T) {
+	m := ownedmap.New[string, string]()
+	caps := ownedmap.Caps{PerOwner: 2}
+	assert.Empty(t, m.Add("a1", 1, "a1", caps))
+	assert.Empty(t, m.Add("b1", 2, "b1", caps))
+	assert.Empty(t, m.Add("a2", 1, "a2", caps))
+	assert.Equal(t, []string{"a1"}, m.Add("a3", 1, "a3", caps), "owner 1's oldest goes")
+	assert.Equal(t, []string{"b1", "a2", "a3"}, m.Values())
+	assert.Equal(t, 2, m.Owned(1))
+	assert.Equal(t, 1, m.Owned(2))
+	_, ok := m.Get("a1")
+	assert.False(t, ok)
+}
+
+func TestAddDropsTheOldestOfAllOverTheTotal(t *testing.T) {
+	m := ownedmap.New[string, int]()
+	caps := ownedmap.Caps{PerOwner: 10, Total: 3}
+	for i, k := range []string{"a", "b", "c"} {
+		assert.Empty(t, m.Add(k, int64(i), i, caps))
+	}
+	assert.Equal(t, []int{0, 1}, m.Add("d", 9, 3, ownedmap.Caps{Total: 2}))
+	assert.Equal(t, []int{2, 3}, m.Values())
+	assert.Equal(t, 0, m.Owned(0), "an owner whose last entry went is forgotten")
+}
+
+func TestAddReplacesTheSameKeyAsTheNewest(t *testing.T) {
+	m := ownedmap.New[string, int]()
+	caps := ownedmap.Caps{PerOwner: 2}
+	m.Add("a", 1, 1, caps)
+	m.Add("b", 1, 2, caps)
+	assert.Empty(t, m.Add("a", 1, 3, caps), "a key added again is no new entry")
+	assert.Equal(t, []int{2, 3}, m.Values())
+	assert.Equal(t, []int{2}, m.Add("c", 1, 4, caps))
+}
+
+func TestNoCaps(t *testing.T) {
+	m := ownedmap.New[int, int]()
+	for i := range 1000 {
+		assert.Empty(t, m.Add(i, 1, i, ownedmap.Caps{}))
+	}
+	assert.Equal(t, 1000, m.Len())
+}
+
+func TestDeleteAndDeleteFunc(t *testing.T) {
+	m := ownedmap.New[int, int]()
+	for i := range 6 {
+		m.Add(i, int64(i%2), i, ownedmap.Caps{})
+	}
+	v, ok := m.Delete(3)
+	assert.True(t, ok)
+	assert.Equal(t, 3, v)
+	_, ok = m.Delete(3)
+	assert.False(t, ok)
+	assert.Equal(t, []int{0, 2, 4}, m.DeleteFunc(func(v int) bool { return v%2 == 0 }))
+	assert.Equal(t, []int{1, 5}, m.Values())
+	assert.Equal(t, 0, m.Owned(0))
+	assert.Equal(t, 2, m.Owned(1))
+}
