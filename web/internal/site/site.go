@@ -16,7 +16,7 @@
 // gets a 304 until the server is rebuilt. The module and the glue come from
 // web/internal/site/dist, which `make build` fills (the module's Zstandard, brotli and
 // gzip copies included, written by ./web/internal/cmd/precompress); the loader and
-// the page are embedded from this folder and compressed once at startup.
+// the page are embedded from this folder and compressed once per process.
 //
 // The module and the glue are also served under a versioned URL: at start the
 // server computes a short hash of each one's content and writes the URLs
@@ -39,6 +39,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -161,8 +162,8 @@ type Site struct {
 }
 
 // Handler returns the Site built from the web/internal/site/dist embedded at compile
-// time; see New for frameAncestors. Call it once: it compresses the small
-// assets.
+// time; see New for frameAncestors. The small assets are compressed the
+// first time a Site is built in the process.
 func Handler(frameAncestors []string) *Site {
 	dist, err := fs.Sub(embedded, "dist")
 	if err != nil {
@@ -291,13 +292,24 @@ func (s *Site) Missing() error { return s.missing }
 // ServeHTTP serves one request.
 func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// compressAll returns body compressed with every encoding, by name.
+// compressions holds, by the SHA-256 of a body, the function that
+// compresses it with every encoding the first time it is called and returns
+// the same copies after that: the best levels cost seconds under -race, and
+// a process that builds the site many times (tests, pbxtest) pays once per
+// asset and encoding.
+var compressions sync.Map // [sha256.Size]byte → func() map[string][]byte
+
+// compressAll returns body compressed with every encoding, by name; the
+// caller must not change the map or the copies.
 func compressAll(body []byte) map[string][]byte {
-	out := map[string][]byte{}
-	for _, e := range Encodings() {
-		out[e.Name] = e.Compress(body)
-	}
-	return out
+	once, _ := compressions.LoadOrStore(sha256.Sum256(body), sync.OnceValue(func() map[string][]byte {
+		out := map[string][]byte{}
+		for _, e := range Encodings() {
+			out[e.Name] = e.Compress(body)
+		}
+		return out
+	}))
+	return once.(func() map[string][]byte)()
 }
 
 // readSiblings returns the precompressed copies of name found in dist, by
