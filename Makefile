@@ -1,5 +1,7 @@
 # make run   - the local PBX with the demo page and the module, on 127.0.0.1:8080
-# make test  - installs what the tests need, then runs every test (native, wasm in Chromium, e2e, fuzz, npm, Node, Playwright)
+# make check - the fast tier, about two minutes: gofmt, vet, every native test with -short and the race detector
+# make test  - installs what the tests need, then runs every test: the fast tier, then the slow one (wasm in
+#              Chromium, e2e, npm, Node, Playwright, TypeScript), fuzzing, coverage and size
 # make build - the browser module and what the server embeds
 # make size  - the module's raw, gzip, brotli and zstd bytes against a minimal syscall/js program
 # make bench - every figure against its baseline in the same run (size, page load, login, memory, the server
@@ -10,11 +12,17 @@ TOOLS := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 COVER_MIN := 85
 
-.PHONY: run test deps test-native fuzz cover vet typecheck build size bench playwright
+.PHONY: run check test deps test-native test-slow fuzz cover vet typecheck build size bench playwright
 run: build
 	$(GO) run ./web
 
-test: deps build vet typecheck test-native fuzz cover size playwright
+# check is the fast tier a developer runs while working: no browser, no
+# build of the module, packages tested in parallel. Tests that need a
+# browser or another tool skip under -short, saying so.
+check: vet
+	$(GO) test -short -race -count=1 -timeout 10m ./...
+
+test: deps build vet typecheck test-native test-slow fuzz cover size playwright
 
 # deps installs what a fresh machine lacks: Debian's Chromium for the browser
 # tests and the Go tools, into .tools/bin of this repository.
@@ -57,10 +65,25 @@ vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./jsbridge/ ./wasm/
 
-# One package at a time: the browser tests start Chromium, and two of them
-# at once on a small machine make timing-sensitive steps (clicks) flaky.
+# test-native is check's tests, the core's run also writing the coverage
+# that make cover reads (so the core is tested once). CI=true: a test that
+# lacks a tool fails instead of skipping.
+CORE_PKGS = $(shell $(GO) list ./core/...)
+OTHER_PKGS = $(shell $(GO) list ./... | grep -v '/core/')
 test-native:
-	$(GO) test -race -count=1 -p 1 -timeout 15m ./...
+	@mkdir -p out
+	CI=$${CI:-true} $(GO) test -short -race -count=1 -timeout 10m -coverpkg=./core/... -coverprofile=out/cover.out $(CORE_PKGS)
+	CI=$${CI:-true} $(GO) test -short -race -count=1 -timeout 10m $(OTHER_PKGS)
+
+# test-slow is what -short skips: the module's tests inside Chromium, the
+# end-to-end pages, the npm package and Node, and the tests that run the go
+# command. One package at a time: each starts Chromium, and two at once on a
+# small machine make timing-sensitive steps (clicks) flaky. The race
+# detector ran on all of their Go code in test-native; here it would only
+# slow the browser's partner down.
+SLOW_PKGS := ./jsbridge/ ./web/internal/e2e/ ./web/internal/npmpkg/ ./core/backend/vodia/thirdparty/
+test-slow:
+	CI=$${CI:-true} $(GO) test -count=1 -p 1 -timeout 20m $(SLOW_PKGS)
 
 # playwright runs web/playwright's example test (Playwright with Debian's
 # Chromium; nothing downloaded) against the PBX, started with go run on a free port.
@@ -72,9 +95,10 @@ playwright: build typecheck
 fuzz:
 	scripts/fuzz.sh
 
+# cover reads the coverage that test-native's core run wrote.
 cover:
-	@$(GO) test -coverpkg=./core/... -coverprofile=cover.out ./core/... >/dev/null
-	@pct=$$($(GO) tool cover -func=cover.out | awk '/^total:/ {sub("%","",$$3); print $$3}'); \
+	@test -f out/cover.out || { echo "out/cover.out is missing: make test-native writes it"; exit 1; }
+	@pct=$$($(GO) tool cover -func=out/cover.out | awk '/^total:/ {sub("%","",$$3); print $$3}'); \
 	  echo "core statement coverage: $$pct% (minimum $(COVER_MIN)%)"; \
 	  awk -v p=$$pct -v m=$(COVER_MIN) 'BEGIN { exit !(p >= m) }'
 

@@ -1,6 +1,6 @@
 // A page on another site than the PBX logs in through the PBX's login
 // overlay, as a user would, and logs out: a model for your own tests.
-/// <reference path="../site/api.d.ts" />
+/// <reference path="../internal/site/api.d.ts" />
 import { test, expect } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

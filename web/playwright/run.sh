@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -f ../site/dist/pbxauth.wasm ]; then
+if [ ! -f ../internal/site/dist/pbxauth.wasm ]; then
   echo "web/internal/site/dist has no module: run make build first" >&2
   exit 1
 fi

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/pbxauth/pbxauth/web/internal/browsertest"
 	"github.com/pbxauth/pbxauth/web/internal/site"
 )
 
@@ -263,7 +264,7 @@ func inBrowser(acceptEncoding string, fn func(ctx context.Context) error) error 
 	}
 	defer os.RemoveAll(profile)
 	out := &capBuffer{max: 16 << 10}
-	opts := browserOptions(profile, out)
+	opts := browsertest.ChromiumOptions(profile, out)
 	ctx, cancelDeadline := context.WithTimeout(context.Background(), loadDeadline)
 	defer cancelDeadline()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
