@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/internal/throttle"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
-	"github.com/pbxauth/pbxauth/web/internal/throttle"
 )
 
 // TestRateLimited: past the free failed logins of a name, the page's next
