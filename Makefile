@@ -43,7 +43,7 @@ build: wasm_exec.js
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(DIST)/pbxauth.wasm ./wasm
 	cp wasm_exec.js $(DIST)/wasm_exec.js
 	@if [ -d web/internal/cmd/precompress ]; then $(GO) run ./web/internal/cmd/precompress $(DIST); fi
-	$(GO) run ./web/internal/cmd/assemble
+	$(GO) run ./web/internal/cmd/assemble out/npm
 
 wasm_exec.js: $(GOROOT_WASM_EXEC)
 	cp $< $@
@@ -64,6 +64,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./jsbridge/ ./wasm/
+	cd jsbridge/safejs && $(GO) vet ./... && GOOS=js GOARCH=wasm $(GO) vet ./...
 
 # test-native is check's tests, the core's run also writing the coverage
 # that make cover reads (so the core is tested once). CI=true: a test that

@@ -5,7 +5,7 @@ package jsbridge
 import (
 	"errors"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/feed"

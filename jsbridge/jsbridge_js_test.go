@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 

@@ -6,22 +6,23 @@ import (
 	"context"
 	"time"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
-	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/overlay"
 )
 
 // Overlay is the core's Prompt in a page: the PBX's own login page
 // (/api/login.html) in an iframe over the page, as the vendor's pop-up
 // login. The user types into the PBX's page; the result comes back by
-// postMessage, accepted only from the PBX's exact origin and from that
-// iframe's window, and the options go to it with the PBX's exact origin as
-// the target. The overlay lives in a closed shadow root with its styles set
-// through the CSSOM, so page styles do not reach in, its styles do not leak
-// out, and a page whose Content Security Policy forbids inline styles still
-// shows it. It is a modal dialog: focus moves into it and stays there until
-// it closes, then returns where it was.
+// postMessage, and the options go to it with the PBX's exact origin as the
+// target. core/overlay is the protocol (its messages, and the rules that
+// take a message only from the PBX's exact origin and that iframe's window);
+// this is its DOM work. The overlay lives in a closed shadow root with its
+// styles set through the CSSOM, so page styles do not reach in, its styles
+// do not leak out, and a page whose Content Security Policy forbids inline
+// styles still shows it. It is a modal dialog: focus moves into it and
+// stays there until it closes, then returns where it was.
 type Overlay struct {
 	// LoadTimeout bounds how long the login page may take to say it is
 	// ready (default 20 s); the user's typing has no deadline.
@@ -30,22 +31,18 @@ type Overlay struct {
 
 const overlayLabel = "Log in to the phone system"
 
-// overlayEvent is what the login page, or the user around it, did.
-type overlayEvent struct {
-	kind    string // ready, result, failed, close
-	session string
-	token   *backend.Token
-	message string
-}
-
 // Prompt shows the overlay and waits for the login page's answer.
 func (o Overlay) Prompt(ctx context.Context, r auth.PromptRequest) (auth.PromptResult, error) {
 	doc := mustGet(global, "document")
 	if absent(doc) || absent(mustGet(doc, "body")) {
 		return auth.PromptResult{}, &auth.Error{Code: auth.CodePopupBlocked, Message: "login: there is no page to show the login overlay in; pass username and password or tokens, with nodom: true"}
 	}
+	frame, err := overlay.NewFrame(r.Host)
+	if err != nil {
+		return auth.PromptResult{}, &auth.Error{Code: auth.CodeBadOption, Message: "login: the login overlay cannot load from " + r.Host, Err: err}
+	}
 	page, _ := mustGet(mustGet(global, "location"), "origin").String()
-	ov, err := newOverlayDOM(doc, r.Host, page)
+	ov, err := newOverlayDOM(doc, frame, page)
 	if err != nil {
 		return auth.PromptResult{}, &auth.Error{Code: auth.CodePopupBlocked, Message: "login: the login overlay could not be shown", Err: err}
 	}
@@ -63,16 +60,18 @@ func (o Overlay) Prompt(ctx context.Context, r auth.PromptRequest) (auth.PromptR
 			return auth.PromptResult{}, ctx.Err()
 		case <-loaded.C:
 			return auth.PromptResult{}, &auth.Error{Code: auth.CodeNetwork, Message: "login: the login page did not load from " + r.Host + "/api/login.html in time; check setHost, and that the page's Content-Security-Policy allows frame-src " + r.Host}
-		case ev := <-ov.events:
-			switch ev.kind {
-			case "ready":
+		case err := <-ov.broken:
+			return auth.PromptResult{}, &auth.Error{Code: auth.CodeServer, Message: "login: the login page sent a message that breaks the overlay's protocol; check that " + r.Host + " serves the login page of this module's version", Err: err}
+		case m := <-ov.events:
+			switch m.Kind {
+			case overlay.KindReady:
 				loaded.Stop()
-				ov.sendOptions(r)
-			case "result":
-				return auth.PromptResult{Session: ev.session, Token: ev.token}, nil
-			case "failed":
-				return auth.PromptResult{}, &auth.Error{Code: auth.CodeAuthFailed, Message: "login: " + orDefault(ev.message, "wrong username or password")}
-			case "close":
+				ov.sendOptions(overlay.Options{SubID: r.SubID, NoToken: r.NoToken, Application: r.Application, Origin: r.Origin})
+			case overlay.KindResult:
+				return auth.PromptResult{Session: m.Session, Token: m.Token}, nil
+			case overlay.KindFailed:
+				return auth.PromptResult{}, &auth.Error{Code: auth.CodeAuthFailed, Message: "login: " + orDefault(m.Text, "wrong username or password")}
+			case overlay.KindClose:
 				return auth.PromptResult{}, &auth.Error{Code: auth.CodePopupClosed, Message: "login: the user closed the login overlay"}
 			}
 		}
@@ -89,9 +88,10 @@ func orDefault(s, def string) string {
 // overlayDOM is the overlay's elements and listeners.
 type overlayDOM struct {
 	doc, host, backdrop, iframe safejs.Value
-	pbx                         string
+	frame                       overlay.Frame
 	before                      safejs.Value // the element that had focus
-	events                      chan overlayEvent
+	events                      chan *overlay.Message
+	broken                      chan error // a message of the login page that breaks the protocol
 	listeners                   []listener
 }
 
@@ -102,8 +102,8 @@ type listener struct {
 	capture bool
 }
 
-func newOverlayDOM(doc safejs.Value, pbx, page string) (*overlayDOM, error) {
-	ov := &overlayDOM{doc: doc, pbx: pbx, events: make(chan overlayEvent, 8)}
+func newOverlayDOM(doc safejs.Value, frame overlay.Frame, page string) (*overlayDOM, error) {
+	ov := &overlayDOM{doc: doc, frame: frame, events: make(chan *overlay.Message, 8), broken: make(chan error, 1)}
 	ov.before = mustGet(doc, "activeElement")
 	var err error
 	el := func(name string) safejs.Value {
@@ -129,9 +129,7 @@ func newOverlayDOM(doc safejs.Value, pbx, page string) (*overlayDOM, error) {
 		"border-radius", "8px", "box-shadow", "0 8px 32px rgba(0, 0, 0, 0.35)", "overflow", "hidden")
 	style(ov.iframe, "display", "block", "width", "100%", "height", "100%", "border", "0")
 	attrs(dialog, "role", "dialog", "aria-modal", "true", "aria-label", overlayLabel)
-	enc, _ := global.Call("encodeURIComponent", page)
-	encStr, _ := enc.String()
-	attrs(ov.iframe, "title", overlayLabel, "src", pbx+"/api/login.html#parent="+encStr,
+	attrs(ov.iframe, "title", overlayLabel, "src", frame.PageURL(page),
 		"referrerpolicy", "no-referrer", "sandbox", "allow-scripts allow-same-origin allow-forms")
 
 	root := ov.host
@@ -189,55 +187,40 @@ func (ov *overlayDOM) listen(target safejs.Value, event string, capture bool, fn
 }
 
 // post queues an event without blocking the JS callback that saw it.
-func (ov *overlayDOM) post(ev overlayEvent) {
+func (ov *overlayDOM) post(m *overlay.Message) {
 	select {
-	case ov.events <- ev:
+	case ov.events <- m:
 	default:
 	}
 }
 
-// onMessage accepts the login page's messages: from the PBX's exact origin
-// and from this iframe's window only.
+// onMessage takes the login page's messages as core/overlay reads them.
+// The page's other messages (another origin or window) are ignored before
+// their data is read; one from the overlay's window without a kind of the
+// protocol (another script's there, or a later login page's) is ignored
+// with a warning; one of a known kind that breaks the protocol ends the
+// login.
 func (ov *overlayDOM) onMessage(ev safejs.Value) {
-	origin, err := mustGet(ev, "origin").String()
-	if err != nil || origin != ov.pbx {
+	origin, _ := mustGet(ev, "origin").String()
+	fromFrame := mustGet(ev, "source").Equal(mustGet(ov.iframe, "contentWindow"))
+	if ov.frame.Check(origin, fromFrame) != nil {
 		return
 	}
-	if !mustGet(ev, "source").Equal(mustGet(ov.iframe, "contentWindow")) {
-		return
+	data := ""
+	if text, err := mustGet(global, "JSON").Call("stringify", mustGet(ev, "data")); err == nil && kind(text) == "string" {
+		data, _ = text.String()
 	}
-	data := mustGet(ev, "data")
-	if kind(data) != "object" {
-		return
-	}
-	text := func(v safejs.Value) string {
-		if kind(v) != "string" {
-			return ""
+	m, err := ov.frame.Parse(origin, fromFrame, data)
+	switch {
+	case err == nil:
+		ov.post(&m)
+	case m.Kind == "":
+		ConsoleWarn("a message in the login overlay was ignored: " + err.Error())
+	default:
+		select {
+		case ov.broken <- err:
+		default:
 		}
-		s, _ := v.String()
-		return s
-	}
-	switch text(mustGet(data, "pbxauth")) {
-	case "ready":
-		ov.post(overlayEvent{kind: "ready"})
-	case "result":
-		out := overlayEvent{kind: "result", session: text(mustGet(data, "session"))}
-		if tok := mustGet(data, "token"); kind(tok) == "object" {
-			exp := mustGet(tok, "expires")
-			if v := text(mustGet(tok, "value")); v != "" && kind(exp) == "number" {
-				ms, _ := exp.Float()
-				out.token = &backend.Token{Value: v, Expires: time.UnixMilli(int64(ms))}
-			}
-		}
-		ov.post(out)
-	case "failed":
-		msg := text(mustGet(data, "message"))
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		ov.post(overlayEvent{kind: "failed", message: msg})
-	case "close":
-		ov.post(overlayEvent{kind: "close"})
 	}
 }
 
@@ -246,7 +229,7 @@ func (ov *overlayDOM) onKey(ev safejs.Value) {
 	switch key, _ := mustGet(ev, "key").String(); key {
 	case "Escape":
 		_, _ = ev.Call("preventDefault")
-		ov.post(overlayEvent{kind: "close"})
+		ov.post(&overlay.Message{Kind: overlay.KindClose})
 	case "Tab":
 		_, _ = ev.Call("preventDefault")
 		_, _ = ov.iframe.Call("focus")
@@ -263,19 +246,21 @@ func (ov *overlayDOM) onFocus(ev safejs.Value) {
 // onClick closes on a click outside the dialog.
 func (ov *overlayDOM) onClick(ev safejs.Value) {
 	if mustGet(ev, "target").Equal(ov.backdrop) {
-		ov.post(overlayEvent{kind: "close"})
+		ov.post(&overlay.Message{Kind: overlay.KindClose})
 	}
 }
 
-func (ov *overlayDOM) sendOptions(r auth.PromptRequest) {
+// sendOptions posts the options to the login page, and to no other origin.
+func (ov *overlayDOM) sendOptions(o overlay.Options) {
 	win := mustGet(ov.iframe, "contentWindow")
 	if absent(win) {
 		return
 	}
-	_, _ = win.Call("postMessage", map[string]any{
-		"pbxauth": "options", "subid": r.SubID, "notoken": r.NoToken,
-		"application": r.Application, "origin": r.Origin,
-	}, ov.pbx)
+	msg, err := mustGet(global, "JSON").Call("parse", o.Encode())
+	if err != nil {
+		return
+	}
+	_, _ = win.Call("postMessage", msg, ov.frame.Origin())
 }
 
 // remove takes the overlay away, releases its listeners and gives focus back.

@@ -12,7 +12,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 )
 
 var (

@@ -5,7 +5,7 @@ package jsbridge
 import (
 	"errors"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 )
 
 // WebStorage is the core's Storage over window.sessionStorage or

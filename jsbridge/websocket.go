@@ -7,7 +7,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/feed"
 )

@@ -1,14 +1,14 @@
 //go:build js && wasm
 
 // Command wasm is the browser module: it wires the core to the browser and
-// hands IPCortex.PBX.Auth's implementation to the loader (web/site/api.js),
+// hands IPCortex.PBX.Auth's implementation to the loader (web/internal/site/api.js),
 // which set up globalThis.__pbxauth = {host, auth, ready} before starting it.
 // The same module runs in Node.js (web/npm/node.mjs), whose boot object also
 // has dom: false and the getters storage, tokens and WebSocket.
 package main
 
 import (
-	"github.com/pbxauth/pbxauth/jsbridge/safejs"
+	"github.com/hack-pad/safejs"
 
 	"github.com/pbxauth/pbxauth/core/auth"
 	"github.com/pbxauth/pbxauth/core/backend"

@@ -126,8 +126,8 @@ import (
 	"github.com/pbxauth/pbxauth/web/internal/connlimit"
 	"github.com/pbxauth/pbxauth/web/internal/feedserver"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
-	"github.com/pbxauth/pbxauth/web/internal/session"
 	"github.com/pbxauth/pbxauth/web/internal/site"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/testclock"
@@ -191,8 +191,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
 	maxConns := fs.Int("max-conns", defaultMaxConns, "hold at most `N` connections at once, live feeds and idle keep-alive ones included; more are answered\n503 at once (keep N under the open-file limit, ulimit -n; 0: no cap)")
 	maxConnsPerAddr := fs.Int("max-conns-per-addr", defaultMaxConnsPerAddr, "hold at most `N` connections from one client address (an IPv6 one counts by its /64; 0: no cap)")
-	maxSessions := fs.Int("max-sessions", session.DefaultMaxSessions, "hold at most `N` sessions, and N login tokens, in all; a new one over the cap ends the oldest (0: no cap)")
-	maxSessionsPerUser := fs.Int("max-sessions-per-user", session.DefaultMaxPerUser, "hold at most `N` sessions, and N login tokens, of one user; a new one over the cap ends the user's oldest (0: no cap)")
+	maxSessions := fs.Int("max-sessions", store.DefaultMaxSessions, "hold at most `N` sessions, and N login tokens, in all; a new one over the cap ends the oldest (0: no cap)")
+	maxSessionsPerUser := fs.Int("max-sessions-per-user", store.DefaultMaxSessionsPerUser, "hold at most `N` sessions, and N login tokens, of one user; a new one over the cap ends the user's oldest (0: no cap)")
 	maxFailuresPerAddr := fs.Int("max-failures-per-addr", pbx.DefaultAddrFailures.Free, "after `N` failed logins in a row from one client address, make its logins wait (1 s, doubling up to 15 min;\n429 meanwhile); 0: count failures per user only, as behind a proxy, where every client has the proxy's address")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

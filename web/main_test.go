@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,19 +21,18 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/pbx"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/internal/site"
-	"github.com/pbxauth/pbxauth/web/users"
+	"github.com/pbxauth/pbxauth/web/pbx"
 )
 
 // runMainEnv makes the test binary run main itself, for TestSignal.
 const runMainEnv = "PBX_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
-	users.HashCost = bcrypt.MinCost // bcrypt is slow under -race
+	servertest.LowerHashCost()
 	if os.Getenv(runMainEnv) != "" {
 		os.Args = append([]string{"web"}, strings.Fields(os.Getenv(runMainEnv))...)
 		main()
@@ -57,34 +55,16 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// syncBuffer collects the server's stderr from its goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var listening = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:\d+)\n$`)
 
 // start runs the program in-process and returns its URL, its stderr and a stop
 // function that cancels it and returns its exit code.
-func start(t *testing.T, args ...string) (url string, stderr *syncBuffer, stop func() int) {
+func start(t *testing.T, args ...string) (url string, stderr *servertest.LogBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	outR, outW := io.Pipe()
-	stderr = &syncBuffer{}
+	stderr = &servertest.LogBuffer{}
 	code := make(chan int, 1)
 	go func() {
 		code <- run(ctx, args, outW, stderr)
@@ -109,13 +89,8 @@ func start(t *testing.T, args ...string) (url string, stderr *syncBuffer, stop f
 // login posts a login like curl would and returns the status and the reply.
 func login(t *testing.T, url, user, password string) (int, string, http.Header) {
 	t.Helper()
-	resp, err := http.Post(url+wire.PathLogin, "application/json",
-		strings.NewReader(`{"auth":{"type":"auth","username":"`+user+`","password":"`+password+`"}}`))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b), resp.Header
+	r := servertest.PostJSON(t, nil, url+wire.PathLogin, `{"auth":{"type":"auth","username":"`+user+`","password":"`+password+`"}}`)
+	return r.Status, string(r.Body), r.Header
 }
 
 func TestRun(t *testing.T) {
@@ -168,16 +143,10 @@ func TestRunUsersFile(t *testing.T) {
 	status, _, _ = login(t, url, "alice", "wonderland")
 	assert.Equal(t, http.StatusUnauthorized, status, "the file replaces the demo users")
 
-	req, err := http.NewRequest(http.MethodPost, url+wire.PathLogin, strings.NewReader(`{"auth":{"type":"auth"}}`))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", "http://localhost:3000")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "-origins replaces the loopback default")
+	r := servertest.PostJSON(t, nil, url+wire.PathLogin, `{"auth":{"type":"auth"}}`, "Origin", "http://localhost:3000")
+	assert.Equal(t, http.StatusForbidden, r.Status, "-origins replaces the loopback default")
 
-	resp, err = http.Get(url + "/api/login.html")
+	resp, err := http.Get(url + "/api/login.html")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.True(t, strings.HasSuffix(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'self' https://app.example"),
@@ -188,18 +157,8 @@ func TestRunUsersFile(t *testing.T) {
 // the JSON reply.
 func postJSON(t *testing.T, url, origin, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var m map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
-	return resp.StatusCode, m
+	r := servertest.PostJSON(t, nil, url, body, "Origin", origin)
+	return r.Status, r.JSON(t)
 }
 
 // TestRunTokenClasses: -token-classes gives a trusted origin's tokens their
@@ -266,35 +225,25 @@ func TestRunFaults(t *testing.T) {
 // TestRunHosts: a login sent to a name that is not the server's, from a page
 // of that name (DNS rebinding), is refused unless -hosts names it.
 func TestRunHosts(t *testing.T) {
-	rebound := func(t *testing.T, url string) (*http.Response, string) {
+	rebound := func(t *testing.T, url string) servertest.Reply {
 		t.Helper()
 		evil := "evil.example:" + url[strings.LastIndex(url, ":")+1:]
-		req, err := http.NewRequest(http.MethodPost, url+wire.PathLogin,
-			strings.NewReader(`{"auth":{"type":"auth","username":"alice","password":"wonderland"}}`))
-		require.NoError(t, err)
-		req.Host = evil
-		req.Header.Set("Origin", "http://"+evil)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp, string(b)
+		return servertest.PostJSON(t, nil, url+wire.PathLogin, `{"auth":{"type":"auth","username":"alice","password":"wonderland"}}`,
+			"Host", evil, "Origin", "http://"+evil)
 	}
 
 	url, _, stop := start(t, "-addr", "127.0.0.1:0")
-	resp, body := rebound(t, url)
-	assert.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode, body)
-	assert.Contains(t, body, `"code":"`+wire.CodeHostNotAllowed+`"`)
-	assert.Empty(t, resp.Header.Values("Set-Cookie"))
+	r := rebound(t, url)
+	assert.Equal(t, http.StatusMisdirectedRequest, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), `"code":"`+wire.CodeHostNotAllowed+`"`)
+	assert.Empty(t, r.Header.Values("Set-Cookie"))
 	stop()
 
 	url, _, stop = start(t, "-addr", "127.0.0.1:0", "-hosts", "other.example,evil.example")
 	defer stop()
-	resp, body = rebound(t, url)
-	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
-	assert.Contains(t, resp.Header.Get("Set-Cookie"), wire.CookieName+"=")
+	r = rebound(t, url)
+	assert.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.Contains(t, r.Header.Get("Set-Cookie"), wire.CookieName+"=")
 }
 
 func TestRunFails(t *testing.T) {
@@ -370,7 +319,7 @@ func TestSignal(t *testing.T) {
 	cmd.Env = append(os.Environ(), runMainEnv+"=-addr 127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr syncBuffer
+	var stderr servertest.LogBuffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -426,7 +375,7 @@ func dialFeed(t *testing.T, url, id string) (*websocket.Conn, map[string]any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+wire.FeedPath, nil)
+	c, _, err := websocket.Dial(ctx, servertest.FeedURL(url, ""), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.CloseNow() })
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"auth","session":"`+id+`","pingtime":60}`)))
@@ -438,14 +387,9 @@ func dialFeed(t *testing.T, url, id string) (*websocket.Conn, map[string]any) {
 	return c, ready
 }
 
-// closeCode waits for the feed to close and returns the code; 30 seconds
-// only keep a broken test from hanging.
-func closeCode(c *websocket.Conn) websocket.StatusCode {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, _, err := c.Read(ctx)
-	return websocket.CloseStatus(err)
-}
+// closeWait bounds the wait for a feed's close; it only keeps a broken test
+// from hanging.
+const closeWait = 30 * time.Second
 
 // TestRunFeedShutdown: a graceful stop closes the live feeds with 1012
 // (Service Restart), which http.Server.Shutdown alone would leave open.
@@ -455,7 +399,7 @@ func TestRunFeedShutdown(t *testing.T) {
 	assert.Equal(t, "1.2.3-test", ready["version"])
 
 	code := make(chan websocket.StatusCode, 1)
-	go func() { code <- closeCode(c) }()
+	go func() { code <- servertest.CloseCode(t, c, closeWait) }()
 	assert.Equal(t, 0, stop())
 	assert.Equal(t, websocket.StatusCode(wire.FeedRestart), <-code)
 	log := stderr.String()
@@ -473,23 +417,15 @@ func TestRunFeedTestClock(t *testing.T) {
 	assert.NotEmpty(t, ready["version"], "the build's")
 	status, m := postJSON(t, url+"/test/clock", "", `{"advance":"9h"}`)
 	require.Equal(t, http.StatusOK, status, "%v", m)
-	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), closeCode(c))
+	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), servertest.CloseCode(t, c, closeWait))
 }
 
 // authCall posts a REST call with the header "Authorization: session ID"
 // and returns the status and the decoded reply.
 func authCall(t *testing.T, url, id, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url+wire.PathLogin, strings.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", wire.SessionHeaderPrefix+id)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var m map[string]any
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
-	return resp.StatusCode, m
+	r := servertest.PostJSON(t, nil, url+wire.PathLogin, body, "Authorization", wire.SessionHeaderPrefix+id)
+	return r.Status, r.JSON(t)
 }
 
 // TestRunState: with -state, a server run twice on the same file still
@@ -506,7 +442,7 @@ func TestRunState(t *testing.T) {
 	tok := m["token"].(map[string]any)["value"].(string)
 	c, _ := dialFeed(t, url, id)
 	code := make(chan websocket.StatusCode, 1)
-	go func() { code <- closeCode(c) }()
+	go func() { code <- servertest.CloseCode(t, c, closeWait) }()
 
 	assert.Equal(t, 0, stop())
 	assert.Equal(t, websocket.StatusCode(wire.FeedRestart), <-code)
@@ -536,14 +472,8 @@ func TestRunState(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 
 	// A logout is final: the next restart does not bring the login back.
-	req, err := http.NewRequest(http.MethodPost, url+wire.PathLogout, strings.NewReader(`{"auth":{"type":"auth"}}`))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", wire.SessionHeaderPrefix+id)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	r := servertest.PostJSON(t, nil, url+wire.PathLogout, `{"auth":{"type":"auth"}}`, "Authorization", wire.SessionHeaderPrefix+id)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Equal(t, 0, stop())
 	url, _, stop = start(t, "-addr", "127.0.0.1:0", "-state", file)
 	defer stop()

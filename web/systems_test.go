@@ -4,23 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 )
-
-// client is the tests' client, with a deadline.
-var client = &http.Client{Timeout: 10 * time.Second}
 
 // token runs the token command and returns its exit code, stdout and stderr.
 func token(t *testing.T, args ...string) (int, string, string) {
@@ -34,27 +30,18 @@ func token(t *testing.T, args ...string) (int, string, string) {
 // returns the status and the body.
 func call(t *testing.T, method, url, auth, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	require.NoError(t, err)
+	contentType := ""
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
 	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b)
+	r := servertest.Do(t, servertest.Plain, method, url, body, "Content-Type", contentType, "Authorization", auth)
+	return r.Status, string(r.Body)
 }
 
-func basic(userPassword string) string {
-	req, _ := http.NewRequest(http.MethodGet, "/", nil)
-	login, password, _ := strings.Cut(userPassword, ":")
-	req.SetBasicAuth(login, password)
-	return req.Header.Get("Authorization")
+// basic is the Authorization header of "login:password".
+func basic(loginPassword string) string {
+	login, password, _ := strings.Cut(loginPassword, ":")
+	return servertest.Basic(login, password)
 }
 
 // TestRunOtherSystems: the server speaks Vodia and Ping with the flags'

@@ -1,15 +1,15 @@
 //go:build js && wasm
 
-// Changed from github.com/hack-pad/safejs v0.1.0 by the pbxauth authors:
+// Changed from github.com/hack-pad/safejs v0.1.1 by the pbxauth authors:
 // the messages of syscall/js as Go 1.26 writes them ("a Uint8Array", was
-// "an Uint8Array") (see README.md in jsbridge/safejs).
+// "an Uint8Array") (see PATCHES).
 
 package safejs
 
 import (
 	"testing"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/assert"
+	"github.com/hack-pad/safejs/internal/assert"
 )
 
 func TestCopyBytesError(t *testing.T) {

@@ -5,7 +5,7 @@ package safejs
 import (
 	"syscall/js"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/catch"
+	"github.com/hack-pad/safejs/internal/catch"
 )
 
 // Func is a wrapped Go function to be called by JavaScript.

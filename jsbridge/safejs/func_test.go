@@ -5,7 +5,7 @@ package safejs
 import (
 	"testing"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/assert"
+	"github.com/hack-pad/safejs/internal/assert"
 )
 
 func TestFuncOf(t *testing.T) {

@@ -1,7 +1,7 @@
 //go:build js && wasm
 
-// Changed from github.com/hack-pad/safejs v0.1.0 by the pbxauth authors:
-// InstanceOf builds its errors without fmt (see README.md in jsbridge/safejs).
+// Changed from github.com/hack-pad/safejs v0.1.1 by the pbxauth authors:
+// InstanceOf builds its errors without fmt (see PATCHES).
 
 package safejs
 
@@ -9,7 +9,7 @@ import (
 	"errors"
 	"syscall/js"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/catch"
+	"github.com/hack-pad/safejs/internal/catch"
 )
 
 // Value is a safer version of js.Value. Any panic returns an error instead.

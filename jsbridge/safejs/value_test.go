@@ -6,7 +6,7 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/assert"
+	"github.com/hack-pad/safejs/internal/assert"
 )
 
 func TestSafeUnsafe(t *testing.T) {

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/fault"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/pbx"
 )
 
@@ -392,30 +391,12 @@ func TestSwitch(t *testing.T) {
 	assert.Equal(t, fault.Off, in.Mode())
 }
 
-// lockedBuffer is a log destination safe across goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestLogger: a faulted request is logged, without its query (which may
 // carry a sub-ID).
 func TestLogger(t *testing.T) {
 	in := fault.New(&counter{})
-	out := &lockedBuffer{}
-	in.Logger = log.New(out, "", 0)
+	out := &servertest.LogBuffer{}
+	in.Logger = out.Logger()
 	srv := httptest.NewServer(in)
 	defer srv.Close()
 	in.Set(fault.Status500)

@@ -10,8 +10,8 @@
 // on globalThis. ready resolves once the module is ready and rejects if it
 // cannot load. The module, pbxauth.wasm, is found beside this file through
 // new URL(..., import.meta.url), which bundlers copy as an asset; the Go
-// runtime glue, wasm_exec.js, is imported. The loader is web/internal/site/api.js's,
-// copied into loader.js by `make build`.
+// runtime glue, wasm_exec.js, is imported. loader.js is the script tag's
+// loader, web/internal/site/loader.js, which `make build` exports as a module.
 import './wasm_exec.js';
 import { load } from './loader.js';
 

@@ -6,8 +6,7 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/session"
-	"github.com/pbxauth/pbxauth/web/internal/token"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -15,7 +14,7 @@ import (
 // came with an API key.
 type caller struct {
 	user    *users.User
-	session *session.Session // nil for an API key
+	session *store.Session // nil for an API key
 	company string
 }
 
@@ -94,7 +93,7 @@ func (c *call) usesCookie() bool {
 // header or, when the call uses the cookie, the cookie's. A session is bound
 // to the sub-ID it was made under, so that one sub-ID's session id cannot
 // stand in for another's, nor a sub-ID's for the one without.
-func (s *Server) session(c *call) (session.Session, bool) {
+func (s *Server) session(c *call) (store.Session, bool) {
 	id, _ := c.headerSession()
 	if c.usesCookie() {
 		if ck, err := c.r.Cookie(wire.CookieName); err == nil {
@@ -102,11 +101,11 @@ func (s *Server) session(c *call) (session.Session, bool) {
 		}
 	}
 	if id == "" {
-		return session.Session{}, false
+		return store.Session{}, false
 	}
 	ss, ok := s.sessions.Get(id)
 	if !ok || ss.SubID != c.subID {
-		return session.Session{}, false
+		return store.Session{}, false
 	}
 	return ss, true
 }
@@ -173,7 +172,7 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 	if err := s.beginSession(u); err != nil {
 		return nil, err
 	}
-	var tok token.Token
+	var tok store.Token
 	if !c.auth.NoToken {
 		tok = s.tokens.Create(u.ID, s.tokenClass(c.auth.Application, origin), origin)
 	}
@@ -195,13 +194,13 @@ func (s *Server) login(c *call) (*wire.Response, error) {
 // none), under the call's sub-ID. A session the call carried ends: every
 // login gets a fresh id, so a session id planted before the login cannot be
 // used to ride on it. Without a sub-ID the session goes into the cookie.
-func (s *Server) startSession(c *call, u *users.User, tok string) session.Session {
+func (s *Server) startSession(c *call, u *users.User, tok string) store.Session {
 	if old, ok := s.session(c); ok {
 		s.sessions.Delete(old.ID)
 	}
 	ss := s.sessions.CreateFromToken(tok, u.ID, u.Company, c.subID)
 	if c.subID == "" {
-		http.SetCookie(c.w, sessionCookie(c, ss.ID))
+		http.SetCookie(c.w, store.Cookie(c.r, wire.CookieName, ss.ID))
 	}
 	return ss
 }
@@ -222,9 +221,7 @@ func (s *Server) logout(c *call) (*wire.Response, error) {
 		s.revoke(c.auth.Token)
 	}
 	if c.usesCookie() {
-		ck := sessionCookie(c, "")
-		ck.MaxAge = -1
-		http.SetCookie(c.w, ck)
+		http.SetCookie(c.w, store.EndCookie(c.r, wire.CookieName))
 	}
 	return success(), nil
 }
@@ -277,7 +274,7 @@ func (s *Server) rtcReset(c *call) (*wire.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	password := session.NewSecret()
+	password := store.NewSecret()
 	if who.session != nil {
 		ss, ok := s.sessions.ResetPhonePassword(who.session.ID)
 		if !ok {
@@ -305,23 +302,4 @@ func userReply(u *users.User, company, sessionID string) *wire.Response {
 		Session: sessionID, Perms: u.Perms,
 	}
 	return resp
-}
-
-// sessionCookie is the cookie that carries sessionID, the session made
-// without a sub-ID.
-// Over https it is SameSite=None and Secure, so that trusted pages of other
-// sites can send it; over http browsers refuse that, so it is Lax.
-func sessionCookie(c *call, sessionID string) *http.Cookie {
-	ck := &http.Cookie{
-		Name:     wire.CookieName,
-		Value:    sessionID,
-		Path:     "/",
-		HttpOnly: true,
-		SameSite: http.SameSiteLaxMode,
-	}
-	if c.r.TLS != nil {
-		ck.Secure = true
-		ck.SameSite = http.SameSiteNoneMode
-	}
-	return ck
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -61,7 +62,7 @@ func TestLogin(t *testing.T) {
 func TestLoginOverTLS(t *testing.T) {
 	e := newEnv(t, nil)
 	tlsSrv := newTLSServer(t, e)
-	r := e.doWith(newClient(t, tlsSrv.Client()), req{path: wire.PathLogin, body: loginReq("bob", "builder", "").body, base: tlsSrv.URL})
+	r := e.doWith(servertest.Client(t, tlsSrv.Client()), req{path: wire.PathLogin, body: loginReq("bob", "builder", "").body, base: tlsSrv.URL})
 	require.Equal(t, http.StatusOK, r.status, "body %s", r.raw)
 	ck := r.cookies()[0]
 	assert.True(t, ck.Secure)
@@ -314,7 +315,7 @@ func TestCookieJarHoldsOneSession(t *testing.T) {
 		e.server.ServeHTTP(w, r)
 	}))
 	t.Cleanup(counted.Close)
-	browser := newClient(t, counted.Client())
+	browser := servertest.Client(t, counted.Client())
 	// A call with the session header is sent without cookies, as a page's
 	// fetch with credentials "omit".
 	omit := counted.Client()
@@ -499,11 +500,11 @@ func TestRTCReset(t *testing.T) {
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t, nil)
 	e.login("alice", "wonderland", "")
-	e.clock.Add(session.DefaultIdleTimeout - time.Minute)
+	e.clock.Add(store.DefaultIdleTimeout - time.Minute)
 	require.Equal(t, http.StatusOK, e.do(checkReq("")).status)
-	e.clock.Add(session.DefaultIdleTimeout - time.Minute)
+	e.clock.Add(store.DefaultIdleTimeout - time.Minute)
 	require.Equal(t, http.StatusOK, e.do(checkReq("")).status, "use keeps a session alive")
-	e.clock.Add(session.DefaultIdleTimeout)
+	e.clock.Add(store.DefaultIdleTimeout)
 	r := e.do(checkReq(""))
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 	assert.Equal(t, wire.CodeLoginRequired, r.code())

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -110,7 +110,7 @@ func (s *Server) beginSession(u *users.User) error {
 
 // sessionEnded hears of every session that ends: its feeds are closed, and
 // an external user's ending session uses the user up.
-func (s *Server) sessionEnded(ss session.Session) {
+func (s *Server) sessionEnded(ss store.Session) {
 	s.feeds.End(ss.ID)
 	s.externals.End(ss.UserID)
 }

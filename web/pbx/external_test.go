@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -167,7 +167,7 @@ func TestExternalSingleUse(t *testing.T) {
 		e := newEnv(t, nil)
 		ext := e.createExternal("Idle", false)
 		require.Equal(t, http.StatusOK, e.login(ext.Login, "dummy", "").status)
-		e.clock.Add(session.DefaultIdleTimeout)
+		e.clock.Add(store.DefaultIdleTimeout)
 		require.Equal(t, wire.CodeLoginRequired, e.do(checkReq("")).code())
 		r := e.login(ext.Login, "dummy", "")
 		assert.Equal(t, http.StatusUnauthorized, r.status)
@@ -188,7 +188,7 @@ func TestExternalSingleUse(t *testing.T) {
 		e := newEnv(t, nil)
 		ext := e.createExternal("Swept", true)
 		require.Equal(t, http.StatusOK, e.login(ext.Login, "dummy", "").status)
-		e.clock.Add(session.DefaultIdleTimeout)
+		e.clock.Add(store.DefaultIdleTimeout)
 		e.server.Sweep()
 		e.clock.Add(users.ExternalAfterEnd)
 		e.server.Sweep()

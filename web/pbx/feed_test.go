@@ -15,7 +15,8 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/internal/feedserver"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -40,15 +41,6 @@ func feedEnv(t *testing.T, change func(*Config)) *env {
 	})
 }
 
-// feedURL is the feed's ws:// URL on base (an http:// URL), with query.
-func feedURL(base, query string) string {
-	u := "ws" + strings.TrimPrefix(base, "http") + wire.FeedPath
-	if query != "" {
-		u += "?" + query
-	}
-	return u
-}
-
 // dialFeed opens a feed of the env's server; header may carry a Cookie or
 // an Origin.
 func (e *env) dialFeed(query string, header http.Header) *websocket.Conn {
@@ -62,7 +54,7 @@ func (e *env) dialFeed(query string, header http.Header) *websocket.Conn {
 func dial(base, query string, header http.Header) (*websocket.Conn, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), step)
 	defer cancel()
-	return websocket.Dial(ctx, feedURL(base, query), &websocket.DialOptions{HTTPHeader: header})
+	return websocket.Dial(ctx, servertest.FeedURL(base, query), &websocket.DialOptions{HTTPHeader: header})
 }
 
 func send(t *testing.T, c *websocket.Conn, msg string) {
@@ -89,30 +81,13 @@ func receive(t *testing.T, c *websocket.Conn) map[string]any {
 // any message before the close fails the test.
 func closeCode(t *testing.T, c *websocket.Conn) websocket.StatusCode {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
-	defer cancel()
-	_, data, err := c.Read(ctx)
-	require.Error(t, err, "a message instead of a close: %s", data)
-	return websocket.CloseStatus(err)
+	return servertest.CloseCode(t, c, closeWait)
 }
 
 // closeReason is closeCode that also returns the close reason.
 func closeReason(t *testing.T, c *websocket.Conn) (websocket.StatusCode, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
-	defer cancel()
-	_, data, err := c.Read(ctx)
-	require.Error(t, err, "a message instead of a close: %s", data)
-	var ce websocket.CloseError
-	if !assertAs(t, err, &ce) {
-		return -1, ""
-	}
-	return ce.Code, ce.Reason
-}
-
-func assertAs(t *testing.T, err error, target *websocket.CloseError) bool {
-	t.Helper()
-	return assert.ErrorAs(t, err, target)
+	return servertest.CloseReason(t, c, closeWait)
 }
 
 func authMsg(sessionID string) string {
@@ -332,7 +307,7 @@ func TestFeedExpiry(t *testing.T) {
 	id := e.loginID("alice", "wonderland", "")
 	other := e.loginID("bob", "builder", "")
 	c := e.openFeed("", id)
-	e.clock.Add(session.DefaultIdleTimeout - time.Second)
+	e.clock.Add(store.DefaultIdleTimeout - time.Second)
 	e.do(withSession(checkReq(""), other)) // bob's session is used, alice's is not
 	e.clock.Add(time.Second)
 	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), closeCode(t, c))

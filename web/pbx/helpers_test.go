@@ -1,57 +1,26 @@
 package pbx
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"log"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/internal/token"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
 func TestMain(m *testing.M) {
-	users.HashCost = bcrypt.MinCost // bcrypt is slow under -race
-	os.Exit(m.Run())
-}
-
-// demo is the demo directory, loaded once for all tests.
-var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
-
-// clock is a fake time source that tests move by hand.
-type clock = testclock.Manual
-
-// syncBuffer collects log output from the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	servertest.LowerHashCost()
+	m.Run()
 }
 
 // env is a running server with the demo users, a fake clock, a captured log
@@ -61,18 +30,18 @@ type env struct {
 	server    *Server
 	srv       *httptest.Server
 	client    *http.Client
-	sessions  *session.Store
-	tokens    *token.Store
+	sessions  *store.Sessions
+	tokens    *store.Tokens
 	externals *users.Externals
-	clock     *clock
-	log       *syncBuffer
+	clock     *testclock.Manual // moved by hand
+	log       *servertest.LogBuffer
 }
 
 // newEnv starts a server; change adjusts its config (nil: the defaults).
 func newEnv(t *testing.T, change func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, log: &syncBuffer{}, clock: testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
-	cfg := Config{Users: demo(), Now: e.clock.Now, Logger: log.New(e.log, "", 0)}
+	e := &env{t: t, log: &servertest.LogBuffer{}, clock: servertest.NewClock()}
+	cfg := Config{Users: servertest.DemoUsers(), Now: e.clock.Now, Logger: e.log.Logger()}
 	if change != nil {
 		change(&cfg)
 	}
@@ -80,17 +49,8 @@ func newEnv(t *testing.T, change func(*Config)) *env {
 	e.sessions, e.tokens, e.externals = e.server.sessions, e.server.tokens, e.server.externals
 	e.srv = httptest.NewServer(e.server)
 	t.Cleanup(e.srv.Close)
-	e.client = newClient(t, e.srv.Client())
+	e.client = servertest.Client(t, e.srv.Client())
 	return e
-}
-
-// newClient returns a copy of base with a cookie jar of its own.
-func newClient(t *testing.T, base *http.Client) *http.Client {
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	c := *base
-	c.Jar = jar
-	return &c
 }
 
 // result is a reply: its status, headers, raw body and decoded body.
@@ -157,29 +117,20 @@ func (e *env) doWith(c *http.Client, r req) result {
 	if r.query != "" {
 		u += "?" + r.query
 	}
-	hr, err := http.NewRequest(method, u, strings.NewReader(r.body))
-	require.NoError(t, err)
+	headers := []string{"Content-Type", r.contentType, "Host", r.host}
 	switch r.contentType {
 	case "":
-		hr.Header.Set("Content-Type", "application/json")
+		headers[1] = "application/json"
 	case "-":
-	default:
-		hr.Header.Set("Content-Type", r.contentType)
+		headers[1] = ""
 	}
 	for k, v := range r.header {
-		hr.Header.Set(k, v)
+		headers = append(headers, k, v)
 	}
-	if r.host != "" {
-		hr.Host = r.host
-	}
-	resp, err := c.Do(hr)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	res := result{status: resp.StatusCode, header: resp.Header, raw: raw}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !r.other {
-		require.NoError(t, json.Unmarshal(raw, &res.body), "body %s", raw)
+	reply := servertest.Do(t, c, method, u, r.body, headers...)
+	res := result{status: reply.Status, header: reply.Header, raw: reply.Body}
+	if strings.HasPrefix(reply.Header.Get("Content-Type"), "application/json") && !r.other {
+		require.NoError(t, json.Unmarshal(reply.Body, &res.body), "body %s", reply.Body)
 	}
 	return res
 }
@@ -247,7 +198,7 @@ func withSession(r req, id string) req {
 }
 
 // sessionOf returns the session that a login reply started.
-func (e *env) sessionOf(login result) session.Session {
+func (e *env) sessionOf(login result) store.Session {
 	e.t.Helper()
 	require.NotNil(e.t, login.body.User, "login reply %s", login.raw)
 	ss, ok := e.sessions.Get(login.body.User.Session)

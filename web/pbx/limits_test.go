@@ -20,6 +20,7 @@ import (
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/internal/feedserver"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/internal/throttle"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/testclock"
@@ -119,7 +120,7 @@ func clientFrom(t *testing.T, e *env, ip string) *http.Client {
 	tr := e.srv.Client().Transport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}).DialContext
 	t.Cleanup(tr.CloseIdleConnections)
-	return newClient(t, &http.Client{Transport: tr, Timeout: waitFor})
+	return servertest.Client(t, &http.Client{Transport: tr, Timeout: waitFor})
 }
 
 // TestFailedLoginsPerAddress: one address that fails for many names, and
@@ -390,13 +391,13 @@ func TestFeedCapPerUser(t *testing.T) {
 // victim's session: every login gets a new id, and the planted one ends.
 func TestNoSessionFixation(t *testing.T) {
 	e := newEnv(t, nil)
-	attacker := newClient(t, e.srv.Client())
+	attacker := servertest.Client(t, e.srv.Client())
 	planted := e.doWith(attacker, loginReq("bob", "builder", "")).body.User.Session
 	require.NotEmpty(t, planted)
 
 	for name, id := range map[string]string{"made up": "attacker-chosen-id", "the attacker's": planted} {
 		t.Run(name, func(t *testing.T) {
-			victim := newClient(t, e.srv.Client())
+			victim := servertest.Client(t, e.srv.Client())
 			u, err := url.Parse(e.srv.URL)
 			require.NoError(t, err)
 			victim.Jar.SetCookies(u, []*http.Cookie{{Name: wire.CookieName, Value: id, Path: "/"}})
@@ -470,7 +471,7 @@ func TestStrictFeedMessages(t *testing.T) {
 // TestTestClockBodyIsStrict: the test clock's body too.
 func TestTestClockBodyIsStrict(t *testing.T) {
 	e := newEnv(t, nil)
-	srv := httptest.NewServer(New(Config{Users: demo(), TestClock: testclock.New()}))
+	srv := httptest.NewServer(New(Config{Users: servertest.DemoUsers(), TestClock: testclock.New()}))
 	t.Cleanup(srv.Close)
 	for _, body := range []string{`{"advance":"1h","advance":"25h"}`, `{"ADVANCE":"25h"}`} {
 		r := e.doWith(plainClient, req{base: srv.URL, path: "/test/clock", body: body})

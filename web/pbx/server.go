@@ -22,9 +22,8 @@ import (
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/internal/feedserver"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/internal/throttle"
-	"github.com/pbxauth/pbxauth/web/internal/token"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
@@ -99,8 +98,8 @@ type (
 type Server struct {
 	users        *users.Directory
 	externals    *users.Externals
-	sessions     *session.Store
-	tokens       *token.Store
+	sessions     *store.Sessions
+	tokens       *store.Tokens
 	testClock    *testclock.Clock // nil: none
 	feeds        *feedserver.Hub
 	vodia        *vodiaserver.Handler
@@ -134,12 +133,12 @@ func New(cfg Config) *Server {
 	}
 	s.externals = users.NewExternals(s.users)
 	s.externals.Now = now
-	perUser := storeCap(cfg.Limits.SessionsPerUser, session.DefaultMaxPerUser)
-	total := storeCap(cfg.Limits.Sessions, session.DefaultMaxSessions)
-	s.tokens = token.New()
+	perUser := storeCap(cfg.Limits.SessionsPerUser, store.DefaultMaxSessionsPerUser)
+	total := storeCap(cfg.Limits.Sessions, store.DefaultMaxSessions)
+	s.tokens = store.NewTokens()
 	s.tokens.Now = now
 	s.tokens.MaxPerUser, s.tokens.MaxTokens = perUser, total
-	s.sessions = session.New()
+	s.sessions = store.NewSessions()
 	s.sessions.Now = now
 	s.sessions.MaxPerUser, s.sessions.MaxSessions = perUser, total
 	s.sessions.Tokens = s.tokens

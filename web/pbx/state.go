@@ -10,8 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pbxauth/pbxauth/web/internal/session"
-	"github.com/pbxauth/pbxauth/web/internal/token"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -34,12 +33,12 @@ type state struct {
 // so that those whose id now names another user (the users file changed)
 // are dropped rather than handed to that user.
 type savedSession struct {
-	session.Session
+	store.Session
 	Login string `json:"login"`
 }
 
 type savedToken struct {
-	token.Token
+	store.Token
 	Login string `json:"login"`
 }
 
@@ -136,14 +135,14 @@ func (s *Server) LoadState(file string) error {
 		_, _ = s.testClock.Advance(offset) // offset >= 0: no error
 	}
 	nx := s.externals.Restore(st.Externals)
-	var toks []token.Token
+	var toks []store.Token
 	for _, t := range st.Tokens {
 		if s.userIs(t.UserID, t.Login) {
 			toks = append(toks, t.Token)
 		}
 	}
 	nt := s.tokens.Restore(toks)
-	var sessions []session.Session
+	var sessions []store.Session
 	for _, ss := range st.Sessions {
 		if s.userIs(ss.UserID, ss.Login) {
 			sessions = append(sessions, ss.Session)

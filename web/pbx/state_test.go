@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -37,7 +38,7 @@ func TestStateRoundTrip(t *testing.T) {
 	alice := e.login("alice", "wonderland", "")
 	require.Equal(t, http.StatusOK, alice.status, "body %s", alice.raw)
 	guest := e.createExternal("Guest", true)
-	g := e.doWith(newClient(t, e.srv.Client()), loginReq(guest.Login, "x", ""))
+	g := e.doWith(servertest.Client(t, e.srv.Client()), loginReq(guest.Login, "x", ""))
 	require.Equal(t, http.StatusOK, g.status, "body %s", g.raw)
 	unused := e.createExternal("Unused", true) // deleted 15 minutes after its creation
 	e.clock.Add(7 * time.Hour)

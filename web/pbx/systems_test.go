@@ -17,6 +17,7 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/testclock"
 )
@@ -97,7 +98,7 @@ func TestOneUserThreeSystems(t *testing.T) {
 	assert.Equal(t, "Alice Example", me.keys(t)["name"])
 	assert.Equal(t, "default", me.keys(t)["domain"])
 
-	u, ok := demo().ByLogin("alice")
+	u, ok := servertest.DemoUsers().ByLogin("alice")
 	require.True(t, ok)
 	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
@@ -217,7 +218,7 @@ func TestOtherSystemsClock(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 	assert.Contains(t, errorText(t, r), "expired")
 
-	u, _ := demo().ByLogin("carol")
+	u, _ := servertest.DemoUsers().ByLogin("carol")
 	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
 	me := pingReq(http.MethodGet, pingserver.PathExtensions+"me", "Bearer "+tok)
@@ -254,7 +255,7 @@ func TestOtherSystemsDefaults(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.doWith(plainClient, vodiaTempReq(`{"name":"3rd","domain":"acme"}`))
 	assert.Equal(t, http.StatusUnauthorized, r.status)
-	u, _ := demo().ByLogin("carol")
+	u, _ := servertest.DemoUsers().ByLogin("carol")
 	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, e.do(pingReq(http.MethodGet, pingserver.PathExtensions+"me", "Bearer "+tok)).status)
@@ -269,7 +270,7 @@ func TestOtherSystemsLogHasNoSecrets(t *testing.T) {
 	login := e.do(pingReq(http.MethodPost, pingserver.PathLogin, basicAuth("41:builder")))
 	var ps struct{ Session string }
 	require.NoError(t, json.Unmarshal(login.raw, &ps))
-	u, _ := demo().ByLogin("bob")
+	u, _ := servertest.DemoUsers().ByLogin("bob")
 	tok, err := pingserver.Mint(pingKey, u, e.clock.Now(), time.Hour)
 	require.NoError(t, err)
 	e.do(pingReq(http.MethodGet, pingserver.PathExtensions+"me", "Bearer "+tok))

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/token"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 )
 
 // appOrigin returns the application origin a login's token is bound to (or,
@@ -42,7 +42,7 @@ func (s *Server) appOrigin(c *call) (string, error) {
 
 // checkApplication refuses a token class that is not one of the vendor's.
 func checkApplication(app string) error {
-	if !token.ValidClass(app) {
+	if !store.ValidTokenClass(app) {
 		return badRequest(`"application" must be "", %q or %q, not %q`, wire.TokenRefreshable, wire.TokenLongLogin, app)
 	}
 	return nil
@@ -64,7 +64,7 @@ func (s *Server) tokenClass(app, origin string) string {
 			}
 		}
 	}
-	if !token.ValidClass(class) {
+	if !store.ValidTokenClass(class) {
 		return ""
 	}
 	return class

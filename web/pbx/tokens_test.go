@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/session"
-	"github.com/pbxauth/pbxauth/web/internal/token"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 )
 
 const day = 24 * time.Hour
@@ -46,7 +46,7 @@ func naming(r req, a wire.Auth, origin string) req {
 
 // fresh is a client with a jar of its own: another browser.
 func (e *env) fresh() *http.Client {
-	return newClient(e.t, e.srv.Client())
+	return servertest.Client(e.t, e.srv.Client())
 }
 
 // tokenOf returns the token a reply carries, failing the test without one.
@@ -102,9 +102,9 @@ func TestApplication(t *testing.T) {
 		class       string
 		expires     time.Duration
 	}{
-		{"", "", token.FixedLife},
-		{wire.TokenRefreshable, wire.TokenRefreshable, token.RefreshableIdle},
-		{wire.TokenLongLogin, wire.TokenLongLogin, token.LongLoginIdle},
+		{"", "", store.FixedLife},
+		{wire.TokenRefreshable, wire.TokenRefreshable, store.RefreshableIdle},
+		{wire.TokenLongLogin, wire.TokenLongLogin, store.LongLoginIdle},
 	}
 	for _, tt := range tests {
 		t.Run(tt.application, func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestTokenExpiry(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.status, "body %s", r.raw)
 			assert.Equal(t, "bob", r.body.User.Login)
 			if tt.application != "" {
-				idle := map[string]time.Duration{wire.TokenRefreshable: token.RefreshableIdle, wire.TokenLongLogin: token.LongLoginIdle}[tt.application]
+				idle := map[string]time.Duration{wire.TokenRefreshable: store.RefreshableIdle, wire.TokenLongLogin: store.LongLoginIdle}[tt.application]
 				assert.Equal(t, e.clock.Now().Add(idle).UnixMilli(), r.body.Token.Expires, "the reply carries the expiry after this use")
 			}
 		})
@@ -465,7 +465,7 @@ func TestLogoutWithToken(t *testing.T) {
 	tok := e.tokenOf(e.do(appLoginReq("alice", "wonderland", wire.TokenLongLogin)))
 	elsewhere := e.doWith(e.srv.Client(), tokenLoginReq(tok.Value, "tab"))
 	require.Equal(t, http.StatusOK, elsewhere.status)
-	e.clock.Add(session.DefaultIdleTimeout)
+	e.clock.Add(store.DefaultIdleTimeout)
 	require.Equal(t, wire.CodeLoginRequired, e.do(checkReq("")).code(), "the page's session has expired")
 	require.True(t, e.tokens.Alive(tok.Value))
 

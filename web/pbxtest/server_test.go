@@ -1,12 +1,10 @@
 package pbxtest_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"runtime"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/feed"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
@@ -387,29 +386,10 @@ func TestWithOrigins(t *testing.T) {
 	assert.Contains(t, body, "IPCortex")
 }
 
-// safeBuffer is a bytes.Buffer for a logger that the server's goroutines
-// write to.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestWithConfig(t *testing.T) {
-	var logged safeBuffer
+	var logged servertest.LogBuffer
 	s := pbxtest.NewServer(t,
-		pbxtest.WithConfig(func(c *pbx.Config) { c.Logger = log.New(&logged, "", 0) }),
+		pbxtest.WithConfig(func(c *pbx.Config) { c.Logger = logged.Logger() }),
 		pbxtest.WithConfig(func(c *pbx.Config) {
 			c.TokenClasses = map[string]string{"http://localhost:*": "longLogin"}
 			assert.NotNil(t, c.Logger, "the functions run in order, on the config the options made")

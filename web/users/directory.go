@@ -3,11 +3,12 @@ package users
 import (
 	"cmp"
 	"errors"
-	"github.com/pbxauth/pbxauth/web/internal/secret"
 	"slices"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pbxauth/pbxauth/web/internal/store"
 )
 
 // ErrAuthFailed is the one answer to an unknown login and to a wrong password,
@@ -19,7 +20,7 @@ var ErrAuthFailed = errors.New("wrong username or password")
 type Directory struct {
 	byLogin     map[string]*User
 	byID        map[int64]*User
-	byKey       map[secret.Digest]*User
+	byKey       map[store.Digest]*User
 	byExtension map[string]*User
 	// domains lists the users with an extension by domain, in the order of
 	// their extensions; a domain whose users have none maps to nil.
@@ -32,7 +33,7 @@ func NewDirectory(us []*User) *Directory {
 	d := &Directory{
 		byLogin:     make(map[string]*User, len(us)),
 		byID:        make(map[int64]*User, len(us)),
-		byKey:       make(map[secret.Digest]*User),
+		byKey:       make(map[store.Digest]*User),
 		byExtension: make(map[string]*User),
 		domains:     make(map[string][]*User),
 	}
@@ -40,7 +41,7 @@ func NewDirectory(us []*User) *Directory {
 		d.byLogin[u.Login] = u
 		d.byID[u.ID] = u
 		for _, k := range u.Keys {
-			d.byKey[secret.DigestOf(k)] = u
+			d.byKey[store.DigestOf(k)] = u
 		}
 		if u.Domain != "" {
 			d.domains[u.Domain] = d.domains[u.Domain] // known, even without extensions
@@ -113,7 +114,7 @@ func (d *Directory) ByKey(k string) (*User, bool) {
 	if k == "" {
 		return nil, false
 	}
-	u, ok := d.byKey[secret.DigestOf(k)]
+	u, ok := d.byKey[store.DigestOf(k)]
 	return u, ok
 }
 

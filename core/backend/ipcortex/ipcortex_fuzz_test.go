@@ -11,21 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/backendtest"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 )
-
-// reply is a Transport that answers every request with one status and body
-// and records the requests.
-type reply struct {
-	status int
-	body   []byte
-	sent   []*backend.Request
-}
-
-func (r *reply) Do(_ context.Context, req *backend.Request) (*backend.Response, error) {
-	r.sent = append(r.sent, req)
-	return &backend.Response{Status: r.status, Body: r.body}, nil
-}
 
 const host = "https://pbx.example"
 
@@ -63,7 +51,7 @@ func FuzzReply(f *testing.F) {
 	f.Add(302, []byte(`{"result":"success"}`))
 	f.Add(200, []byte(`{"result":"success","x":"`+strings.Repeat("x", wire.MaxBody)+`"}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		tr := &reply{status: status, body: body}
+		tr := &backendtest.Transport{Reply: backendtest.Reply{Status: status, Body: body}}
 		at := backend.Target{Host: host, Transport: tr, Timeout: time.Minute}
 		b := New()
 		ctx := context.Background()
@@ -78,7 +66,7 @@ func FuzzReply(f *testing.F) {
 		if err == nil {
 			require.True(t, success && resp.User != nil, "a login succeeded on HTTP %d %q", status, body)
 			assert.Equal(t, resp.User.Session, l.Session)
-			assert.True(t, l.Session == "" || backend.ValidSession(l.Session), "session %q cannot go in a header", l.Session)
+			assert.True(t, l.Session == "" || backendtest.HeaderSafe(l.Session), "session %q cannot go in a header", l.Session)
 			assert.Equal(t, resp.User.Login, l.User.Login)
 			if resp.Token != nil && resp.Token.Value != "" {
 				require.NotNil(t, l.Token)
@@ -110,7 +98,7 @@ func FuzzReply(f *testing.F) {
 				checkError(t, err, resp, status)
 			}
 		}
-		for _, req := range tr.sent {
+		for _, req := range tr.Sent {
 			var r wire.Request
 			require.NoError(t, json.Unmarshal(req.Body, &r), "%s", req.Body)
 		}
@@ -122,9 +110,7 @@ func FuzzReply(f *testing.F) {
 // short message.
 func checkError(t *testing.T, err error, resp *wire.Response, status int) {
 	t.Helper()
-	var e *backend.Error
-	require.ErrorAs(t, err, &e)
-	assert.LessOrEqual(t, len(err.Error()), maxMessage, "%v", err)
+	e := backendtest.CheckError(t, err, "", maxMessage)
 	switch e.Code {
 	case backend.CodeServer:
 	case backend.CodeAuthFailed:

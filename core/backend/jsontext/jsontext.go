@@ -1,9 +1,17 @@
-// Package jsontext reads and writes JSON for the phone systems' codecs
-// without encoding/json, which would cost the browser build about 110 KB
-// brotli on every page load: a strict recursive-descent parser (whatever it
-// accepts, encoding/json accepts with the same result, in time linear in its
-// size; FuzzReadObject and core/backend/ipcortex/wire fuzz that) and
-// encoding/json's string escaping (FuzzReadObject checks it byte for byte).
+// Package jsontext reads and writes JSON without encoding/json, which would
+// cost the browser build about 110 KB brotli on every page load: a strict
+// recursive-descent parser (whatever it accepts, encoding/json accepts with
+// the same result, in time linear in its size; FuzzReadObject and
+// core/backend/ipcortex/wire fuzz that) and encoding/json's string escaping
+// (FuzzReadObject checks it byte for byte).
+//
+// It is the module's one home of the strict rules for JSON that a peer
+// sends: no key twice in an object (Parser.Object), no key that differs from
+// a known name only in case, which encoding/json would match to it
+// (CaseVariant, Parser.OtherKey), nothing after the value (Parser.End). The
+// phone systems' codecs (core/backend/...) read replies with it; the local
+// server's strict decoder (web/internal/strictjson) walks requests with it
+// before encoding/json decodes them, so that both sides apply the same rules.
 package jsontext
 
 import (
@@ -14,8 +22,8 @@ import (
 	"unicode/utf8"
 )
 
-// maxDepth bounds nesting, so that hostile input cannot exhaust the stack.
-const maxDepth = 64
+// MaxDepth bounds nesting, so that hostile input cannot exhaust the stack.
+const MaxDepth = 64
 
 // scanKeys is how many keys of an object are checked for duplicates by a
 // scan; beyond it, by a map.
@@ -29,8 +37,20 @@ func clipKey(k string) string {
 	return k[:64] + "..."
 }
 
-// NewParser reads data.
+// NewParser reads data. Its strings must be valid UTF-8 without lone
+// surrogates; see ReplaceInvalid.
 func NewParser(data []byte) *Parser { return &Parser{data: data} }
+
+// ReplaceInvalid makes p take strings that hold invalid UTF-8 or lone
+// surrogate escapes, as encoding/json does, decoding each bad byte or
+// surrogate as U+FFFD, instead of refusing them. It returns p.
+func (p *Parser) ReplaceInvalid() *Parser {
+	p.replace = true
+	return p
+}
+
+// Offset returns how many bytes of the data p has read.
+func (p *Parser) Offset() int { return p.i }
 
 // End refuses data after the value read.
 func (p *Parser) End() error {
@@ -87,17 +107,57 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// parser is a recursive-descent JSON reader over data.
+// Parser is a recursive-descent JSON reader over data.
 type Parser struct {
-	data []byte
-	i    int
+	data    []byte
+	i       int
+	replace bool // see ReplaceInvalid
 }
 
 // ErrSyntax is wrapped by every decoding error.
 var ErrSyntax = errors.New("invalid JSON reply")
 
+// Fail returns an error that wraps ErrSyntax and says msg at the byte p is at.
 func (p *Parser) Fail(msg string) error {
-	return errors.Join(ErrSyntax, errors.New(msg+" at byte "+strconv.Itoa(p.i)))
+	return errors.Join(ErrSyntax, errors.New(msg+at(p.i)))
+}
+
+func at(offset int) string { return " at byte " + strconv.Itoa(offset) }
+
+// KeyError is a key that the strict rules refuse: given twice in one object
+// (Field is ""), or differing only in case from Field, a name the reader
+// knows. It wraps ErrSyntax.
+type KeyError struct {
+	Key    string
+	Field  string
+	Offset int // where the parser was when it refused the key
+}
+
+func (e *KeyError) Error() string {
+	msg := "duplicate key " + strconv.Quote(clipKey(e.Key))
+	if e.Field != "" {
+		msg = "key " + strconv.Quote(clipKey(e.Key)) + " differs from " + strconv.Quote(e.Field) + " in case"
+	}
+	return ErrSyntax.Error() + "\n" + msg + at(e.Offset)
+}
+
+func (e *KeyError) Unwrap() error { return ErrSyntax }
+
+// CaseVariant returns the first of names that key equals only when case is
+// ignored, as encoding/json matches keys to fields ("USERNAME" and
+// "u\u017fername" for "username"); "" when key is one of names, or matches
+// none.
+func CaseVariant(key string, names ...string) string {
+	variant := ""
+	for _, n := range names {
+		if n == key {
+			return ""
+		}
+		if variant == "" && strings.EqualFold(key, n) {
+			variant = n
+		}
+	}
+	return variant
 }
 
 func (p *Parser) Space() {
@@ -119,10 +179,11 @@ func (p *Parser) Peek() byte {
 	return 0
 }
 
-// object reads {"key": value, ...}, calling member with the parser placed at
-// each value; member must consume it. Duplicate keys are refused.
+// Object reads {"key": value, ...}, calling member with the parser placed at
+// each value; member must consume it. A key given twice is refused with a
+// *KeyError. depth is the object's nesting, checked against MaxDepth.
 func (p *Parser) Object(depth int, member func(key string) error) error {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return p.Fail("nesting too deep")
 	}
 	if p.Peek() != '{' {
@@ -151,7 +212,7 @@ func (p *Parser) Object(depth int, member func(key string) error) error {
 			dup = dup || k == key
 		}
 		if dup {
-			return p.Fail("duplicate key " + strconv.Quote(clipKey(key)))
+			return &KeyError{Key: key, Offset: p.i}
 		}
 		switch {
 		case many != nil:
@@ -184,18 +245,48 @@ func (p *Parser) Object(depth int, member func(key string) error) error {
 	}
 }
 
-// otherKey skips the value of a key that is not a field, but refuses one that
-// differs from a field only in case, which encoding/json would match.
+// OtherKey skips the value of a key that is not a field, but refuses one
+// that differs from a field only in case, which encoding/json would match,
+// with a *KeyError.
 func (p *Parser) OtherKey(key string, known ...string) error {
-	for _, k := range known {
-		if strings.EqualFold(key, k) {
-			return p.Fail("key " + strconv.Quote(clipKey(key)) + " differs from " + strconv.Quote(k) + " in case")
-		}
+	if k := CaseVariant(key, known...); k != "" {
+		return &KeyError{Key: key, Field: k, Offset: p.i}
 	}
 	return p.Skip(2)
 }
 
-// nullable runs read unless the value is null, which leaves the field as it is.
+// Array reads [value, ...], calling elem with the parser placed at each
+// value; elem must consume it. depth is the array's nesting, checked
+// against MaxDepth.
+func (p *Parser) Array(depth int, elem func() error) error {
+	if depth > MaxDepth {
+		return p.Fail("nesting too deep")
+	}
+	if p.Peek() != '[' {
+		return p.Fail("expected an array")
+	}
+	p.i++
+	if p.Peek() == ']' {
+		p.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		switch p.Peek() {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return p.Fail("expected ',' or ']'")
+		}
+	}
+}
+
+// Nullable runs read unless the value is null, which leaves the field as it is.
 func (p *Parser) Nullable(read func() error) error {
 	if p.Peek() == 'n' {
 		return p.literal("null")
@@ -229,34 +320,16 @@ func (p *Parser) Int64Into(dst *int64) error {
 	})
 }
 
-// skip reads and discards any value.
+// Skip reads and discards any value.
 func (p *Parser) Skip(depth int) error {
-	if depth > maxDepth {
+	if depth > MaxDepth {
 		return p.Fail("nesting too deep")
 	}
 	switch c := p.Peek(); {
 	case c == '{':
 		return p.Object(depth, func(string) error { return p.Skip(depth + 1) })
 	case c == '[':
-		p.i++
-		if p.Peek() == ']' {
-			p.i++
-			return nil
-		}
-		for {
-			if err := p.Skip(depth + 1); err != nil {
-				return err
-			}
-			switch p.Peek() {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				return nil
-			default:
-				return p.Fail("expected ',' or ']'")
-			}
-		}
+		return p.Array(depth, func() error { return p.Skip(depth + 1) })
 	case c == '"':
 		_, err := p.str()
 		return err
@@ -278,6 +351,16 @@ func (p *Parser) literal(word string) error {
 	}
 	p.i += len(word)
 	return nil
+}
+
+// Number reads a number and returns it as written.
+func (p *Parser) Number() (string, error) {
+	p.Space()
+	start := p.i
+	if err := p.number(); err != nil {
+		return "", err
+	}
+	return string(p.data[start:p.i]), nil
 }
 
 // number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
@@ -319,7 +402,8 @@ func (p *Parser) number() error {
 }
 
 // str reads a string at p.i (which is '"'): valid UTF-8, no control
-// characters, escapes decoded, lone surrogates refused.
+// characters, escapes decoded, lone surrogates refused (or, with
+// ReplaceInvalid, invalid bytes and lone surrogates decoded as U+FFFD).
 func (p *Parser) str() (string, error) {
 	p.i++
 	var b []byte
@@ -346,7 +430,11 @@ func (p *Parser) str() (string, error) {
 		default:
 			r, size := utf8.DecodeRune(p.data[p.i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", p.Fail("invalid UTF-8 in a string")
+				if !p.replace {
+					return "", p.Fail("invalid UTF-8 in a string")
+				}
+				b = utf8.AppendRune(append(b, p.data[start:p.i]...), utf8.RuneError)
+				start = p.i + 1
 			}
 			p.i += size
 		}
@@ -380,17 +468,33 @@ func (p *Parser) escape(b []byte) ([]byte, error) {
 		}
 		if utf16.IsSurrogate(r) {
 			if !strings.HasPrefix(string(p.data[p.i:min(len(p.data), p.i+2)]), `\u`) {
-				return b, p.Fail("lone surrogate")
+				return p.loneSurrogate(b)
 			}
 			p.i += 2
 			r2, ok := p.hex4()
 			if r = utf16.DecodeRune(r, r2); !ok || r == utf8.RuneError {
-				return b, p.Fail("lone surrogate")
+				if !p.replace {
+					return b, p.Fail("lone surrogate")
+				}
+				p.i -= 2 // not a pair: the next escape is read on its own
+				if ok {
+					p.i -= 4
+				}
+				return utf8.AppendRune(b, utf8.RuneError), nil
 			}
 		}
 		return utf8.AppendRune(b, r), nil
 	}
 	return b, p.Fail("bad escape")
+}
+
+// loneSurrogate refuses a surrogate escape without its other half or, with
+// ReplaceInvalid, decodes it as U+FFFD, as encoding/json does.
+func (p *Parser) loneSurrogate(b []byte) ([]byte, error) {
+	if !p.replace {
+		return b, p.Fail("lone surrogate")
+	}
+	return utf8.AppendRune(b, utf8.RuneError), nil
 }
 
 func (p *Parser) hex4() (rune, bool) {

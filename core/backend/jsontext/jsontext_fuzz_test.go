@@ -36,7 +36,7 @@ var readerSeeds = []string{
 // FuzzReadObject checks the parser against encoding/json: whatever it
 // accepts, encoding/json accepts with the same value (objects, strings,
 // numbers, and Int64Into's integers), with no key twice in any object and no
-// deeper nesting than maxDepth; whatever it refuses, it refuses with
+// deeper nesting than MaxDepth; whatever it refuses, it refuses with
 // ErrSyntax; decoded strings are never longer than their JSON. It also
 // checks that AppendString writes what json.Marshal writes, for any string.
 func FuzzReadObject(f *testing.F) {
@@ -48,27 +48,75 @@ func FuzzReadObject(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(AppendString(nil, string(data))), "AppendString(%q)", data)
 
-		ours := map[string]any{}
-		err = ReadObject(data, func(p *Parser, key string) error {
-			v, err := readValue(t, p, 1)
-			ours[key] = v
-			return err
-		})
+		ours, err := readObject(t, data, false)
 		if err != nil {
 			require.ErrorIs(t, err, ErrSyntax, "%q", data)
 			require.LessOrEqual(t, len(err.Error()), 200, "an error as long as the input: %v", err)
 			return
 		}
-		require.True(t, json.Valid(data), "encoding/json refuses what we accepted: %q", data)
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		var theirs map[string]any
-		require.NoError(t, dec.Decode(&theirs))
-		assert.Equal(t, theirs, ours, "%q", data)
+		sameAsEncodingJSON(t, data, ours)
 		depth, dup := shape(t, data)
 		assert.False(t, dup, "a duplicate key was accepted: %q", data)
-		assert.LessOrEqual(t, depth, maxDepth+2, "nesting %d was accepted", depth)
+		assert.LessOrEqual(t, depth, MaxDepth+2, "nesting %d was accepted", depth)
 	})
+}
+
+// FuzzReplaceInvalid checks the parser with ReplaceInvalid against
+// encoding/json, which takes invalid UTF-8 and lone surrogates in strings
+// and decodes them as U+FFFD: whatever it accepts, encoding/json accepts
+// with the same value; an object that encoding/json accepts, it refuses
+// only for a key given twice (with a *KeyError) or for nesting deeper than
+// MaxDepth. The seeds are FuzzReadObject's.
+func FuzzReplaceInvalid(f *testing.F) {
+	for _, s := range readerSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ours, err := readObject(t, data, true)
+		if err != nil {
+			require.ErrorIs(t, err, ErrSyntax, "%q", data)
+			if json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+				depth, dup := shape(t, data)
+				var ke *KeyError
+				require.True(t, dup && errors.As(err, &ke) || depth > MaxDepth, "refused %q, which encoding/json takes: %v", data, err)
+			}
+			return
+		}
+		sameAsEncodingJSON(t, data, ours)
+	})
+}
+
+// readObject reads data with ReadObject or, with replace, with a parser
+// that replaces invalid strings (whose Object and End ReadObject uses), each
+// value with readValue.
+func readObject(t *testing.T, data []byte, replace bool) (map[string]any, error) {
+	ours := map[string]any{}
+	member := func(p *Parser, key string) error {
+		v, err := readValue(t, p, 1)
+		ours[key] = v
+		return err
+	}
+	if !replace {
+		return ours, ReadObject(data, member)
+	}
+	p := NewParser(data).ReplaceInvalid()
+	err := p.Object(0, func(key string) error { return member(p, key) })
+	if err == nil {
+		err = p.End()
+	}
+	return ours, err
+}
+
+// sameAsEncodingJSON checks that encoding/json, with UseNumber, takes data
+// and reads it as ours.
+func sameAsEncodingJSON(t *testing.T, data []byte, ours map[string]any) {
+	t.Helper()
+	require.True(t, json.Valid(data), "encoding/json refuses what we accepted: %q", data)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var theirs map[string]any
+	require.NoError(t, dec.Decode(&theirs))
+	assert.Equal(t, theirs, ours, "%q", data)
 }
 
 // readValue reads any value as encoding/json with UseNumber would, through
@@ -90,7 +138,7 @@ func readValue(t *testing.T, p *Parser, depth int) (any, error) {
 		start := p.i
 		var s string
 		err := p.StringInto(&s)
-		if err == nil && len(s) > p.i-start {
+		if err == nil && !p.replace && len(s) > p.i-start { // U+FFFD for one bad byte is three
 			t.Fatalf("the string %q decoded from %q is longer than its JSON", s, p.data[start:p.i])
 		}
 		return s, err

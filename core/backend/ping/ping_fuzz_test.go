@@ -13,24 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/backendtest"
 	"github.com/pbxauth/pbxauth/core/backend/jsontext"
 )
-
-// replies is a Transport that answers the login path with one reply and
-// every other path with another, and records the requests.
-type replies struct {
-	loginStatus, meStatus int
-	loginBody, meBody     []byte
-	sent                  []*backend.Request
-}
-
-func (r *replies) Do(_ context.Context, req *backend.Request) (*backend.Response, error) {
-	r.sent = append(r.sent, req)
-	if strings.HasSuffix(req.URL, PathLogin) {
-		return &backend.Response{Status: r.loginStatus, Body: r.loginBody}, nil
-	}
-	return &backend.Response{Status: r.meStatus, Body: r.meBody}, nil
-}
 
 const host = "https://ping.example"
 
@@ -72,19 +57,20 @@ func FuzzReplies(f *testing.F) {
 	f.Add("", "", "jwt", 200, []byte(`{}`), 403, []byte(``))
 	f.Add("41", "builder", "", 500, []byte(``), 503, []byte(``))
 	f.Fuzz(func(t *testing.T, user, pass, token string, loginStatus int, loginBody []byte, meStatus int, meBody []byte) {
-		tr := &replies{loginStatus: loginStatus, loginBody: loginBody, meStatus: meStatus, meBody: meBody}
+		tr := &backendtest.Transport{Reply: backendtest.Reply{Status: meStatus, Body: meBody},
+			Paths: map[string]backendtest.Reply{PathLogin: {Status: loginStatus, Body: loginBody}}}
 		at := backend.Target{Host: host, Transport: tr, Timeout: time.Minute}
 		b := New()
 		l, err := b.Login(context.Background(), at, backend.LoginRequest{Username: user, Password: pass, Token: token})
 
 		basic := token == ""
-		if basic && strings.Contains(user, ":") || !basic && !validSession(token) {
+		if basic && strings.Contains(user, ":") || !basic && !backendtest.HeaderSafe(token) {
 			require.Equal(t, backend.CodeBadOption, backend.CodeOf(err), "%v", err)
-			require.Empty(t, tr.sent)
+			require.Empty(t, tr.Sent)
 			return
 		}
-		require.NotEmpty(t, tr.sent)
-		first := tr.sent[0]
+		require.NotEmpty(t, tr.Sent)
+		first := tr.Sent[0]
 		if basic {
 			assert.Equal(t, PathLogin, strings.TrimPrefix(first.URL, host))
 			enc, ok := strings.CutPrefix(first.Header["Authorization"], "Basic ")
@@ -109,18 +95,15 @@ func FuzzReplies(f *testing.F) {
 			if basic {
 				require.True(t, loginOK, "a login succeeded on HTTP %d %q", loginStatus, loginBody)
 				assert.Equal(t, "session "+session, l.Session)
-				assert.True(t, validSession(session), "session %q cannot go in a header", session)
-				assert.Equal(t, "session "+session, tr.sent[1].Header["Authorization"])
+				assert.True(t, backendtest.HeaderSafe(session), "session %q cannot go in a header", session)
+				assert.Equal(t, "session "+session, tr.Sent[1].Header["Authorization"])
 			} else {
 				assert.Equal(t, "bearer "+token, l.Session)
 			}
 			return
 		}
-		var e *backend.Error
-		require.ErrorAs(t, err, &e)
+		e := backendtest.CheckError(t, err, host, maxMessage)
 		assert.Contains(t, []backend.Code{backend.CodeAuthFailed, backend.CodeForbidden, backend.CodeRateLimited, backend.CodeServer}, e.Code, "%v", err)
-		assert.Contains(t, e.Message, host)
-		assert.LessOrEqual(t, len(err.Error()), maxMessage, "%v", err)
 		if basic && loginStatus >= 200 && loginStatus < 300 && !json.Valid(loginBody) {
 			assert.Equal(t, backend.CodeServer, e.Code)
 			assert.ErrorIs(t, err, jsontext.ErrSyntax)
@@ -131,15 +114,9 @@ func FuzzReplies(f *testing.F) {
 // loginOracle reads a login reply with encoding/json: an object whose
 // "session" is a non-empty string.
 func loginOracle(body []byte) (string, bool) {
-	if len(body) > backend.MaxBody {
-		return "", false
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
-		return "", false
-	}
-	s, ok := m["session"].(string)
-	return s, ok && s != ""
+	var session string
+	ok := backendtest.Strings(body, map[string]*string{"session": &session})
+	return session, ok && session != ""
 }
 
 type extension struct{ ext, name, domain string }
@@ -154,35 +131,6 @@ func (x extension) user() *backend.User {
 // strings or null.
 func meOracle(body []byte) (extension, bool) {
 	var x extension
-	if len(body) > backend.MaxBody {
-		return x, false
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
-		return x, false
-	}
-	for key, dst := range map[string]*string{"extension": &x.ext, "name": &x.name, "domain": &x.domain} {
-		switch v := m[key].(type) {
-		case string:
-			*dst = v
-		case nil:
-		default:
-			return x, false
-		}
-	}
-	return x, x.ext != ""
-}
-
-// validSession: 1 to 1024 bytes of visible ASCII, so that it can go in the
-// Authorization header as it is.
-func validSession(s string) bool {
-	if s == "" || len(s) > 1024 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	ok := backendtest.Strings(body, map[string]*string{"extension": &x.ext, "name": &x.name, "domain": &x.domain})
+	return x, ok && x.ext != ""
 }

@@ -14,12 +14,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/internal/feedserver"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/pbx"
-	"github.com/pbxauth/pbxauth/web/users"
 )
 
 // Deadlines of the benchmark's network steps. They only keep a broken run
@@ -45,7 +44,7 @@ const (
 // It needs about 2N+50 open files; it raises RLIMIT_NOFILE (raiseFileLimit)
 // up to the hard limit when the soft one is lower.
 func BenchmarkFeedLogout(b *testing.B) {
-	users.HashCost = bcrypt.MinCost
+	servertest.LowerHashCost()
 	for _, n := range []int{100, 2000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchLogout(b, n) })
 	}
@@ -54,7 +53,7 @@ func BenchmarkFeedLogout(b *testing.B) {
 func benchLogout(b *testing.B, n int) {
 	raiseFileLimit(b, uint64(2*n+50))
 	// The N feeds are one user's: lift the cap on a user's feeds.
-	ts := httptest.NewServer(pbx.New(pbx.Config{Users: users.NewDirectory(users.Demo()), Feed: feedserver.Options{MaxPerUser: -1}}))
+	ts := httptest.NewServer(pbx.New(pbx.Config{Users: servertest.DemoUsers(), Feed: feedserver.Options{MaxPerUser: -1}}))
 	defer ts.Close()
 	var told time.Duration
 	var perConn float64

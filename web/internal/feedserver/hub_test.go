@@ -3,7 +3,6 @@ package feedserver
 import (
 	"context"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 )
 
 // fakeSessions knows the sessions it is given; a session leaves when the
@@ -50,7 +50,7 @@ func open(t *testing.T, url, id string) *websocket.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+wire.FeedPath, nil)
+	c, _, err := websocket.Dial(ctx, servertest.FeedURL(url, ""), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.CloseNow() })
 	require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"auth","session":"`+id+`"}`)))
@@ -58,13 +58,6 @@ func open(t *testing.T, url, id string) *websocket.Conn {
 	require.NoError(t, err)
 	assert.Equal(t, `{"type":"ready","version":"v","user":{"id":7,"login":"u","name":"","company":"","home":"","perms":null}}`, string(data))
 	return c
-}
-
-func closeCode(c *websocket.Conn) websocket.StatusCode {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, _, err := c.Read(ctx)
-	return websocket.CloseStatus(err)
 }
 
 // TestCheck: the check looks at each followed session once per round,
@@ -78,8 +71,8 @@ func TestCheck(t *testing.T) {
 
 	a1, a2, b := open(t, srv.URL, "a"), open(t, srv.URL, "a"), open(t, srv.URL, "b")
 	sessions.kill("a")
-	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), closeCode(a1))
-	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), closeCode(a2))
+	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), servertest.CloseCode(t, a1, 30*time.Second))
+	assert.Equal(t, websocket.StatusCode(wire.FeedLoggedOut), servertest.CloseCode(t, a2, 30*time.Second))
 
 	// b stays open and is looked at.
 	for id := range sessions.looked {

@@ -27,10 +27,10 @@ import (
 func TestNodeFeed(t *testing.T) {
 	p := installed(t)
 	node, err := exec.LookPath("node")
-	require.NoError(t, err, "node is not on the PATH")
+	require.NoError(t, err, "node is not on the PATH") // installed checked it
 	ws := filepath.Join(p.root, ".tools", "npm", "node_modules", "ws")
 	if _, err := os.Stat(filepath.Join(ws, "package.json")); err != nil {
-		t.Fatalf("the ws package is missing from .tools/npm: run `cd .tools/npm && npm install --no-audit --no-fund ws@8` (make test does)")
+		need(t, "the ws package is not installed in .tools/npm: run make typecheck (or make test), which installs it")
 	}
 	link := filepath.Join(p.project, "node_modules", "ws")
 	if _, err := os.Lstat(link); err != nil {

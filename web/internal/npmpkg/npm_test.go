@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/web/internal/npmpkg"
+	"github.com/pbxauth/pbxauth/web/internal/site"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
 )
 
@@ -49,8 +50,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// repoRoot walks up from the working directory (web/npm under go test) to
-// the directory of go.mod.
+// repoRoot walks up from the working directory (web/internal/npmpkg under
+// go test) to the directory of go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -84,6 +85,35 @@ func run(t testing.TB, dir string, name string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
+// need ends a test that cannot run here, saying how to get what it lacks:
+// it skips, or fails when the environment variable CI is set, where every
+// test must run.
+func need(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI is set: failing instead of skipping)")
+	}
+	t.Skip(msg)
+}
+
+// slow skips the browser and npm tests under -short.
+func slow(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser and npm tests do not run with -short; make test runs them")
+	}
+}
+
+// built needs the module and the glue in web/internal/site/dist.
+func built(t testing.TB, root string) {
+	t.Helper()
+	for _, name := range []string{"pbxauth.wasm", "wasm_exec.js"} {
+		if _, err := os.Stat(filepath.Join(root, "web", "internal", "site", "dist", name)); err != nil {
+			need(t, "web/internal/site/dist/"+name+" is not built: run make build")
+		}
+	}
+}
+
 // npmEnv keeps npm off the network and out of the user's cache.
 func npmEnv() []string {
 	return []string{"npm_config_cache=" + filepath.Join(tmp, "npm-cache"), "npm_config_update_notifier=false",
@@ -102,7 +132,6 @@ var pack struct {
 	once sync.Once
 	p    packed
 	err  string // why the set-up failed
-	skip string // why it cannot run here
 }
 
 // installed assembles the package from web/internal/site/dist (make build), packs
@@ -110,12 +139,16 @@ var pack struct {
 // once for every test of the run.
 func installed(t *testing.T) packed {
 	t.Helper()
+	slow(t)
 	root := repoRoot(t)
+	if _, err := exec.LookPath("node"); err != nil {
+		need(t, "node is not installed: apt-get install nodejs, or run make test, which installs it")
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		need(t, "npm is not installed: apt-get install npm, or run make test, which installs it")
+	}
+	built(t, root)
 	pack.once.Do(func() {
-		if _, err := exec.LookPath("npm"); err != nil {
-			pack.skip = "npm is not installed (make typecheck installs Node.js and npm): the package cannot be packed"
-			return
-		}
 		st := &setupT{TB: t}
 		func() {
 			defer func() {
@@ -127,9 +160,6 @@ func installed(t *testing.T) packed {
 		}()
 		pack.err = st.failure
 	})
-	if pack.skip != "" {
-		t.Skip(pack.skip)
-	}
 	if pack.err != "" {
 		t.Fatalf("packing and installing the package failed: %s", pack.err)
 	}
@@ -203,6 +233,10 @@ func TestPack(t *testing.T) {
 // in as alice on the PBX it names, and logs out.
 func TestPackInBrowser(t *testing.T) {
 	p := installed(t)
+	chromium := findChromium()
+	if chromium == "" {
+		need(t, "Chromium is not installed: apt-get install chromium, or run make test, which installs it")
+	}
 	page, err := os.ReadFile(filepath.Join("testdata", "page.html"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(p.project, "page.html"), page, 0o644))
@@ -214,7 +248,7 @@ func TestPackInBrowser(t *testing.T) {
 	// page and a real PBX are, so no cookie of the PBX reaches its requests.
 	pageURL := strings.Replace(site.URL, "127.0.0.1", "localhost", 1) + "/page.html?pbx=" + url.QueryEscape(pbx.URL)
 
-	ctx := browser(t)
+	ctx := browser(t, chromium)
 	var console []string
 	var mu sync.Mutex
 	go func() {
@@ -255,8 +289,24 @@ func TestPackInBrowser(t *testing.T) {
 	assert.Nil(t, r.AfterLogout, "Auth.id after logout")
 }
 
-// browser starts headless Chromium with a fresh profile for one test.
-func browser(t *testing.T) context.Context {
+// findChromium returns the path of Chromium (or Chrome), or "".
+func findChromium() string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts headless Chromium (the executable exe) with a fresh
+// profile for one test.
+func browser(t *testing.T, exe string) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.Headless,
@@ -267,13 +317,8 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
+		chromedp.ExecPath(exe),
 	)
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			opts = append(opts, chromedp.ExecPath(p))
-			break
-		}
-	}
 	deadline, cancelDeadline := context.WithTimeout(context.Background(), browserDeadline)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
@@ -294,7 +339,7 @@ func TestTypes(t *testing.T) {
 	p := installed(t)
 	tsc := filepath.Join(p.root, ".tools", "npm", "node_modules", ".bin", "tsc")
 	if _, err := os.Stat(tsc); err != nil {
-		t.Fatalf("%s is missing: run make typecheck, which installs typescript into .tools/npm", tsc)
+		need(t, "typescript is not installed in .tools/npm: run make typecheck (or make test), which installs it")
 	}
 	for _, c := range []struct{ file, module, resolution string }{
 		{"browser.ts", "esnext", "bundler"},
@@ -310,25 +355,51 @@ func TestTypes(t *testing.T) {
 	}
 }
 
-// TestLoader: the package's loader is api.js's, as an ES module.
+// TestLoader: the package's loader is web/internal/site/loader.js, unchanged,
+// and exports the function it declares.
 func TestLoader(t *testing.T) {
 	root := repoRoot(t)
-	apiJS, err := os.ReadFile(filepath.Join(root, "web", "internal", "site", "api.js"))
+	src, err := os.ReadFile(filepath.Join(root, "web", "internal", "site", "loader.js"))
 	require.NoError(t, err)
-	loader, err := npmpkg.Loader(apiJS)
+	loader, err := npmpkg.Loader(src)
 	require.NoError(t, err)
-	_, tail, _ := bytes.Cut(apiJS, []byte(npmpkg.LoaderMarker))
-	body := strings.TrimSuffix(strings.TrimRight(string(tail), "\n"), "});")
-	assert.Contains(t, string(loader), "\nexport function load(env) {\n"+body+"}\n", "the loader is api.js's, unchanged")
+	assert.True(t, bytes.HasSuffix(loader, append(slices.Clone(src), "export { load };\n"...)), "loader.js, then the export")
+	assert.True(t, bytes.HasPrefix(loader, []byte("// Generated by make build from web/internal/site/loader.js: do not edit.\n")))
 
+	got, err := npmpkg.Loader([]byte("function load(env) {\n}"))
+	require.NoError(t, err)
+	assert.True(t, bytes.HasSuffix(got, []byte("\nfunction load(env) {\n}\nexport { load };\n")), "a newline before the export")
 	for _, bad := range []string{
 		"(function () {})();",
-		"(function (load) {})" + npmpkg.LoaderMarker + "})(function load(env) {\n});",
-		"(function (load) {})" + npmpkg.LoaderMarker + "  return 1;\n}",
+		"var x = function load(env) {\n};",
+		"function load(env) {\n}\nfunction load(env) {\n}\n",
 	} {
 		_, err := npmpkg.Loader([]byte(bad))
 		assert.Error(t, err, "%q", bad)
 	}
+}
+
+// TestAssemble: Assemble writes the whole package, its sources unchanged and
+// api.js as the PBX serves it.
+func TestAssemble(t *testing.T) {
+	root := repoRoot(t)
+	built(t, root)
+	out := filepath.Join(t.TempDir(), "npm")
+	require.NoError(t, npmpkg.Assemble(root, out))
+	for _, name := range npmpkg.Sources {
+		want, err := os.ReadFile(filepath.Join(root, "web", "npm", name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(out, name))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), name)
+	}
+	for _, name := range npmpkg.Generated {
+		_, err := os.Stat(filepath.Join(out, name))
+		assert.NoError(t, err)
+	}
+	api, err := os.ReadFile(filepath.Join(out, "api.js"))
+	require.NoError(t, err)
+	assert.Equal(t, string(site.ClassicScript()), string(api))
 }
 
 // TestModuleTypes: index.d.ts has api.d.ts's declarations, as the module's
@@ -350,10 +421,11 @@ func TestModuleTypes(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// TestPackageFiles: package.json lists what the package ships, and
-// .gitignore what Assemble writes.
+// TestPackageFiles: package.json lists what the package ships, and web/npm
+// holds its sources only: make build writes the package into out/npm.
 func TestPackageFiles(t *testing.T) {
-	b, err := os.ReadFile("package.json")
+	npm := filepath.Join(repoRoot(t), "web", "npm")
+	b, err := os.ReadFile(filepath.Join(npm, "package.json"))
 	require.NoError(t, err)
 	var pkg struct {
 		Name, Version, Type, Types string
@@ -375,9 +447,8 @@ func TestPackageFiles(t *testing.T) {
 		assert.Contains(t, pkg.Exports, k)
 	}
 
-	ignore, err := os.ReadFile(".gitignore")
-	require.NoError(t, err)
 	for _, f := range npmpkg.Generated {
-		assert.Contains(t, strings.Split(string(ignore), "\n"), "/"+f)
+		_, err := os.Stat(filepath.Join(npm, f))
+		assert.True(t, errors.Is(err, os.ErrNotExist), "web/npm/%s: remove it; make build writes the package into out/npm", f)
 	}
 }

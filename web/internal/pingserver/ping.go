@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/web/internal/jsonreply"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
@@ -60,7 +60,7 @@ type Handler struct {
 	now      func() time.Time
 	key      []byte
 	presence map[string]Presence
-	sessions *session.Store
+	sessions *store.Sessions
 	mux      *http.ServeMux
 }
 
@@ -82,7 +82,7 @@ func New(cfg Config) *Handler {
 	default:
 		panic(fmt.Sprintf("ping: the key is %d bytes; it must be %d", len(h.key), KeySize))
 	}
-	h.sessions = session.New()
+	h.sessions = store.NewSessions()
 	h.sessions.Now = h.now
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc(PathLogin, h.login)
@@ -140,7 +140,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.sessions.Delete(ck.Value) // the session this browser had ends
 	}
 	ss := h.sessions.Create(u.ID, u.Domain, "")
-	http.SetCookie(w, cookie(r, ss.ID))
+	http.SetCookie(w, store.Cookie(r, CookieName, ss.ID))
 	reply(w, http.StatusOK, loginReply{Session: ss.ID})
 	// A session whose id never reached its client is one nobody can end:
 	// a reply that could not be delivered undoes the login.
@@ -166,9 +166,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		h.sessions.Delete(id)
 	}
 	if fromCookie {
-		ck := cookie(r, "")
-		ck.MaxAge = -1
-		http.SetCookie(w, ck)
+		http.SetCookie(w, store.EndCookie(r, CookieName))
 	}
 	reply(w, http.StatusOK, struct{}{})
 }
@@ -297,18 +295,6 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(w, http.StatusOK, h.extension(x))
-}
-
-// cookie is the session cookie that carries id. Over https it is
-// SameSite=None and Secure, so that trusted pages of other sites can send
-// it; over http browsers refuse that, so it is Lax.
-func cookie(r *http.Request, id string) *http.Cookie {
-	ck := &http.Cookie{Name: CookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	if r.TLS != nil {
-		ck.Secure = true
-		ck.SameSite = http.SameSiteNoneMode
-	}
-	return ck
 }
 
 // allow answers 405 to a request of another method than method; false when

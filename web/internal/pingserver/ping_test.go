@@ -7,44 +7,31 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/users"
 )
 
 func TestMain(m *testing.M) {
-	users.HashCost = bcrypt.MinCost // bcrypt is slow under -race
-	os.Exit(m.Run())
+	servertest.LowerHashCost()
+	m.Run()
 }
 
-// demo is the demo directory, loaded once for all tests.
-var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
-
-// clock is a fake time source that tests move by hand.
-type clock = testclock.Manual
-
-var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// timeout is the deadline of every request of the tests.
-const timeout = 10 * time.Second
+var start = servertest.Start
 
 // plain is a client without cookies, as a client on another site.
-var plain = &http.Client{Timeout: timeout}
+var plain = servertest.Plain
 
 // env is a running Ping handler with the demo users and presence, a fake
 // clock, a known key and a browser-like client with a cookie jar.
@@ -53,75 +40,44 @@ type env struct {
 	h      *Handler
 	srv    *httptest.Server
 	client *http.Client
-	clock  *clock
+	clock  *testclock.Manual // moved by hand
 	key    []byte
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := testclock.NewManual(start)
+	c := servertest.NewClock()
 	key := make([]byte, KeySize)
 	rand.Read(key)
-	h := New(Config{Users: demo(), Now: c.Now, Key: key, Presence: DemoPresence(start)})
+	h := New(Config{Users: servertest.DemoUsers(), Now: c.Now, Key: key, Presence: DemoPresence(start)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	client := *srv.Client()
-	client.Jar = jar
-	client.Timeout = timeout
-	return &env{t: t, h: h, srv: srv, client: &client, clock: c, key: key}
+	return &env{t: t, h: h, srv: srv, client: servertest.Client(t, srv.Client()), clock: c, key: key}
 }
 
 // result is a reply.
-type result struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (r result) errorText(t *testing.T) string {
-	t.Helper()
-	var e struct {
-		Error string `json:"error"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(r.body), &e), "body %s", r.body)
-	return e.Error
-}
+type result = servertest.Reply
 
 // do sends a request; headers are name, value pairs ("Authorization" may
 // come twice).
 func (e *env) do(c *http.Client, method, path string, headers ...string) result {
 	t := e.t
 	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, nil)
-	require.NoError(t, err)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
-	}
-	resp, err := c.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), "every reply is JSON: %s", raw)
-	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
-	return result{resp.StatusCode, resp.Header, string(raw)}
-}
-
-func basic(user, password string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+	r := servertest.Do(t, c, method, e.srv.URL+path, "", headers...)
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "every reply is JSON: %s", r.Body)
+	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	return r
 }
 
 // login logs in with the env's client (which keeps the cookie) and returns
 // the session id.
 func (e *env) login(ext, password string) string {
 	e.t.Helper()
-	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", basic(ext, password))
-	require.Equal(e.t, http.StatusOK, r.status, r.body)
+	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", servertest.Basic(ext, password))
+	require.Equal(e.t, http.StatusOK, r.Status, r.Text())
 	var got map[string]string
-	require.NoError(e.t, json.Unmarshal([]byte(r.body), &got))
-	require.Len(e.t, got, 1, "only the session: %s", r.body)
+	require.NoError(e.t, json.Unmarshal([]byte(r.Text()), &got))
+	require.Len(e.t, got, 1, "only the session: %s", r.Text())
 	require.NotEmpty(e.t, got["session"])
 	return got["session"]
 }
@@ -157,11 +113,11 @@ func bobJSON() string {
 
 func TestBasicLogin(t *testing.T) {
 	e := newEnv(t)
-	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", basic("41", "builder"))
-	require.Equal(t, http.StatusOK, r.status, r.body)
+	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", servertest.Basic("41", "builder"))
+	require.Equal(t, http.StatusOK, r.Status, r.Text())
 	var got struct{ Session string }
-	require.NoError(t, json.Unmarshal([]byte(r.body), &got))
-	cookies := (&http.Response{Header: r.header}).Cookies()
+	require.NoError(t, json.Unmarshal([]byte(r.Text()), &got))
+	cookies := (&http.Response{Header: r.Header}).Cookies()
 	require.Len(t, cookies, 1)
 	ck := cookies[0]
 	assert.Equal(t, CookieName, ck.Name)
@@ -172,12 +128,12 @@ func TestBasicLogin(t *testing.T) {
 	assert.False(t, ck.Secure)
 
 	me := e.do(e.client, http.MethodGet, PathExtensions+"me")
-	require.Equal(t, http.StatusOK, me.status, me.body)
-	assert.JSONEq(t, bobJSON(), me.body, "by the cookie")
+	require.Equal(t, http.StatusOK, me.Status, me.Text())
+	assert.JSONEq(t, bobJSON(), me.Text(), "by the cookie")
 
 	byHeader := e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "session "+got.Session)
-	require.Equal(t, http.StatusOK, byHeader.status, byHeader.body)
-	assert.JSONEq(t, bobJSON(), byHeader.body, "by the session header, from a client without the cookie")
+	require.Equal(t, http.StatusOK, byHeader.Status, byHeader.Text())
+	assert.JSONEq(t, bobJSON(), byHeader.Text(), "by the session header, from a client without the cookie")
 }
 
 func TestLoginOverTLS(t *testing.T) {
@@ -186,9 +142,9 @@ func TestLoginOverTLS(t *testing.T) {
 	t.Cleanup(tls.Close)
 	req, err := http.NewRequest(http.MethodPost, tls.URL+PathLogin, nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", basic("40", "wonderland"))
+	req.Header.Set("Authorization", servertest.Basic("40", "wonderland"))
 	tc := tls.Client()
-	tc.Timeout = timeout
+	tc.Timeout = servertest.Timeout
 	resp, err := tc.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -203,10 +159,10 @@ func TestWrongBasicCredentials(t *testing.T) {
 	tests := []struct {
 		name, auth, want string
 	}{
-		{"wrong password", basic("41", "wonderland"), "wrong username or password"},
-		{"unknown extension", basic("99", "builder"), "wrong username or password"},
-		{"the login instead of the extension", basic("bob", "builder"), "wrong username or password"},
-		{"a password over 72 bytes", basic("41", "builder"+strings.Repeat("x", 72)), "wrong username or password"},
+		{"wrong password", servertest.Basic("41", "wonderland"), "wrong username or password"},
+		{"unknown extension", servertest.Basic("99", "builder"), "wrong username or password"},
+		{"the login instead of the extension", servertest.Basic("bob", "builder"), "wrong username or password"},
+		{"a password over 72 bytes", servertest.Basic("41", "builder"+strings.Repeat("x", 72)), "wrong username or password"},
 		{"no header", "", "log in with Authorization: Basic base64(EXTENSION:PASSWORD)"},
 		{"a bearer token", "Bearer x", "log in with Authorization: Basic base64(EXTENSION:PASSWORD)"},
 	}
@@ -217,15 +173,15 @@ func TestWrongBasicCredentials(t *testing.T) {
 				hs = []string{"Authorization", tt.auth}
 			}
 			r := e.do(e.client, http.MethodPost, PathLogin, hs...)
-			assert.Equal(t, http.StatusUnauthorized, r.status)
-			assert.Equal(t, tt.want, r.errorText(t))
-			assert.Empty(t, r.header.Values("Set-Cookie"))
-			assert.Empty(t, r.header.Get("WWW-Authenticate"), "no browser dialog")
+			assert.Equal(t, http.StatusUnauthorized, r.Status)
+			assert.Equal(t, tt.want, r.ErrorText(t))
+			assert.Empty(t, r.Header.Values("Set-Cookie"))
+			assert.Empty(t, r.Header.Get("WWW-Authenticate"), "no browser dialog")
 		})
 	}
 	t.Run("two headers", func(t *testing.T) {
-		r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", basic("41", "builder"), "Authorization", basic("40", "wonderland"))
-		assert.Equal(t, http.StatusUnauthorized, r.status)
+		r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", servertest.Basic("41", "builder"), "Authorization", servertest.Basic("40", "wonderland"))
+		assert.Equal(t, http.StatusUnauthorized, r.Status)
 	})
 	assert.Zero(t, e.h.Sessions())
 }
@@ -233,35 +189,35 @@ func TestWrongBasicCredentials(t *testing.T) {
 func TestLogout(t *testing.T) {
 	e := newEnv(t)
 	sid := e.login("40", "wonderland")
-	other := &http.Client{Timeout: timeout}
+	other := &http.Client{Timeout: servertest.Timeout}
 
 	r := e.do(e.client, http.MethodPost, PathLogout)
-	assert.Equal(t, http.StatusOK, r.status)
-	assert.JSONEq(t, `{}`, r.body)
-	cookies := (&http.Response{Header: r.header}).Cookies()
+	assert.Equal(t, http.StatusOK, r.Status)
+	assert.JSONEq(t, `{}`, r.Text())
+	cookies := (&http.Response{Header: r.Header}).Cookies()
 	require.Len(t, cookies, 1)
 	assert.Equal(t, -1, cookies[0].MaxAge, "the cookie is expired")
 
 	// The cookie after logout: a client that kept it anyway.
 	stale := e.do(other, http.MethodGet, PathExtensions+"me", "Cookie", CookieName+"="+sid)
-	assert.Equal(t, http.StatusUnauthorized, stale.status)
-	assert.Equal(t, "the session has ended or never was; log in again", stale.errorText(t))
+	assert.Equal(t, http.StatusUnauthorized, stale.Status)
+	assert.Equal(t, "the session has ended or never was; log in again", stale.ErrorText(t))
 	// The session header after logout.
-	assert.Equal(t, http.StatusUnauthorized, e.do(other, http.MethodGet, PathExtensions+"me", "Authorization", "session "+sid).status)
-	assert.Equal(t, http.StatusUnauthorized, e.do(e.client, http.MethodGet, PathExtensions+"me").status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(other, http.MethodGet, PathExtensions+"me", "Authorization", "session "+sid).Status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(e.client, http.MethodGet, PathExtensions+"me").Status)
 
 	// Logout by the session header ends that session and sets no cookie.
 	sid = e.login("40", "wonderland")
 	r = e.do(other, http.MethodPost, PathLogout, "Authorization", "session "+sid)
-	assert.Equal(t, http.StatusOK, r.status)
-	assert.Empty(t, r.header.Values("Set-Cookie"))
-	assert.Equal(t, http.StatusUnauthorized, e.do(other, http.MethodGet, PathExtensions+"me", "Authorization", "session "+sid).status)
-	assert.Equal(t, http.StatusUnauthorized, e.do(e.client, http.MethodGet, PathExtensions+"me").status, "and its cookie")
+	assert.Equal(t, http.StatusOK, r.Status)
+	assert.Empty(t, r.Header.Values("Set-Cookie"))
+	assert.Equal(t, http.StatusUnauthorized, e.do(other, http.MethodGet, PathExtensions+"me", "Authorization", "session "+sid).Status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(e.client, http.MethodGet, PathExtensions+"me").Status, "and its cookie")
 
 	// It never fails.
-	assert.Equal(t, http.StatusOK, e.do(other, http.MethodPost, PathLogout).status)
-	assert.Equal(t, http.StatusOK, e.do(other, http.MethodPost, PathLogout, "Authorization", "session nope").status)
-	assert.Equal(t, http.StatusOK, e.do(other, http.MethodPost, PathLogout, "Authorization", "Bearer nope").status)
+	assert.Equal(t, http.StatusOK, e.do(other, http.MethodPost, PathLogout).Status)
+	assert.Equal(t, http.StatusOK, e.do(other, http.MethodPost, PathLogout, "Authorization", "session nope").Status)
+	assert.Equal(t, http.StatusOK, e.do(other, http.MethodPost, PathLogout, "Authorization", "Bearer nope").Status)
 	assert.Zero(t, e.h.Sessions())
 }
 
@@ -271,7 +227,7 @@ func TestLoginReplaces(t *testing.T) {
 	first := e.login("40", "wonderland")
 	second := e.login("41", "builder")
 	assert.NotEqual(t, first, second)
-	assert.Equal(t, http.StatusUnauthorized, e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "session "+first).status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "session "+first).Status)
 	assert.Equal(t, 1, e.h.Sessions())
 }
 
@@ -279,9 +235,9 @@ func TestSessionLifetimes(t *testing.T) {
 	e := newEnv(t)
 	e.login("42", "carolpass")
 	e.clock.Add(8*time.Hour - time.Second)
-	require.Equal(t, http.StatusOK, e.do(e.client, http.MethodGet, PathExtensions+"me").status)
+	require.Equal(t, http.StatusOK, e.do(e.client, http.MethodGet, PathExtensions+"me").Status)
 	e.clock.Add(8 * time.Hour)
-	assert.Equal(t, http.StatusUnauthorized, e.do(e.client, http.MethodGet, PathExtensions+"me").status, "8 hours idle")
+	assert.Equal(t, http.StatusUnauthorized, e.do(e.client, http.MethodGet, PathExtensions+"me").Status, "8 hours idle")
 	assert.Zero(t, e.h.Sweep(), "already dropped when looked up")
 
 	e.login("42", "carolpass")
@@ -296,42 +252,42 @@ func TestExtensions(t *testing.T) {
 	carol := e.token(jwt.SigningMethodHS256, e.key, claims("42", "acme", start.Add(time.Hour)))
 
 	list := e.do(plain, http.MethodGet, PathExtensions, "Authorization", "Bearer "+alice)
-	require.Equal(t, http.StatusOK, list.status, list.body)
-	assert.JSONEq(t, `[`+aliceJSON+`,`+bobJSON()+`]`, list.body, "the caller's domain, in the order of the extensions")
+	require.Equal(t, http.StatusOK, list.Status, list.Text())
+	assert.JSONEq(t, `[`+aliceJSON+`,`+bobJSON()+`]`, list.Text(), "the caller's domain, in the order of the extensions")
 
 	list = e.do(plain, http.MethodGet, PathExtensions, "Authorization", "Bearer "+carol)
-	assert.JSONEq(t, `[`+carolJSON+`]`, list.body)
+	assert.JSONEq(t, `[`+carolJSON+`]`, list.Text())
 
 	one := e.do(plain, http.MethodGet, PathExtensions+"41", "Authorization", "Bearer "+alice)
-	require.Equal(t, http.StatusOK, one.status)
-	assert.JSONEq(t, bobJSON(), one.body)
+	require.Equal(t, http.StatusOK, one.Status)
+	assert.JSONEq(t, bobJSON(), one.Text())
 
 	for _, ext := range []string{"42", "99", "bob", "041"} {
 		r := e.do(plain, http.MethodGet, PathExtensions+ext, "Authorization", "Bearer "+alice)
-		assert.Equal(t, http.StatusNotFound, r.status, ext)
-		assert.Equal(t, "no such extension", r.errorText(t), "another domain's extension is not found either")
+		assert.Equal(t, http.StatusNotFound, r.Status, ext)
+		assert.Equal(t, "no such extension", r.ErrorText(t), "another domain's extension is not found either")
 	}
 
 	me := e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "Bearer "+carol)
-	assert.JSONEq(t, carolJSON, me.body)
+	assert.JSONEq(t, carolJSON, me.Text())
 	me = e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "bearer "+alice)
-	assert.JSONEq(t, aliceJSON, me.body, "the scheme is case-insensitive")
+	assert.JSONEq(t, aliceJSON, me.Text(), "the scheme is case-insensitive")
 
-	assert.Equal(t, http.StatusNotFound, e.do(plain, http.MethodGet, PathExtensions+"40/calls", "Authorization", "Bearer "+alice).status)
-	assert.Equal(t, http.StatusNotFound, e.do(plain, http.MethodGet, "/auth/other").status)
+	assert.Equal(t, http.StatusNotFound, e.do(plain, http.MethodGet, PathExtensions+"40/calls", "Authorization", "Bearer "+alice).Status)
+	assert.Equal(t, http.StatusNotFound, e.do(plain, http.MethodGet, "/auth/other").Status)
 }
 
 func TestMethods(t *testing.T) {
 	e := newEnv(t)
-	r := e.do(plain, http.MethodGet, PathLogin, "Authorization", basic("41", "builder"))
-	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
-	assert.Equal(t, "POST, OPTIONS", r.header.Get("Allow"))
+	r := e.do(plain, http.MethodGet, PathLogin, "Authorization", servertest.Basic("41", "builder"))
+	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
+	assert.Equal(t, "POST, OPTIONS", r.Header.Get("Allow"))
 	r = e.do(plain, http.MethodGet, PathLogout)
-	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
+	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
 	r = e.do(plain, http.MethodPost, PathExtensions+"me")
-	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
-	assert.Equal(t, "GET, OPTIONS", r.header.Get("Allow"))
-	assert.Equal(t, http.StatusMethodNotAllowed, e.do(plain, http.MethodDelete, PathExtensions).status)
+	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
+	assert.Equal(t, "GET, OPTIONS", r.Header.Get("Allow"))
+	assert.Equal(t, http.StatusMethodNotAllowed, e.do(plain, http.MethodDelete, PathExtensions).Status)
 }
 
 // TestCredentials: an API call carries one credential; the Authorization
@@ -346,7 +302,7 @@ func TestCredentials(t *testing.T) {
 		want    string
 	}{
 		{"none", nil, "log in first: send Authorization: Bearer JWT, Authorization: session ID, or the ping_session cookie"},
-		{"basic", []string{"Authorization", basic("41", "builder")}, `use "Authorization: Bearer JWT" or "Authorization: session ID" (Basic only at /auth/login)`},
+		{"basic", []string{"Authorization", servertest.Basic("41", "builder")}, `use "Authorization: Bearer JWT" or "Authorization: session ID" (Basic only at /auth/login)`},
 		{"empty bearer", []string{"Authorization", "Bearer"}, "the token is not a JWT"},
 		{"empty session", []string{"Authorization", "session"}, "the session has ended or never was; log in again"},
 		{"two headers", []string{"Authorization", "session a", "Authorization", "session b"}, "send one Authorization header"},
@@ -354,14 +310,14 @@ func TestCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do(plain, http.MethodGet, me, tt.headers...)
-			assert.Equal(t, http.StatusUnauthorized, r.status)
-			assert.Equal(t, tt.want, r.errorText(t))
+			assert.Equal(t, http.StatusUnauthorized, r.Status)
+			assert.Equal(t, tt.want, r.ErrorText(t))
 		})
 	}
 	t.Run("a bad header beside a good cookie", func(t *testing.T) {
 		r := e.do(e.client, http.MethodGet, me, "Authorization", "Bearer not.a.token")
-		assert.Equal(t, http.StatusUnauthorized, r.status, "the header is the credential")
-		require.Equal(t, http.StatusOK, e.do(e.client, http.MethodGet, me).status, "the cookie alone works")
+		assert.Equal(t, http.StatusUnauthorized, r.Status, "the header is the credential")
+		require.Equal(t, http.StatusOK, e.do(e.client, http.MethodGet, me).Status, "the cookie alone works")
 	})
 }
 
@@ -406,12 +362,12 @@ func TestRefusedTokens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "Bearer "+tt.token)
-			assert.Equal(t, http.StatusUnauthorized, r.status, r.body)
-			assert.Equal(t, tt.want, r.errorText(t))
+			assert.Equal(t, http.StatusUnauthorized, r.Status, r.Text())
+			assert.Equal(t, tt.want, r.ErrorText(t))
 		})
 	}
 	r := e.do(plain, http.MethodGet, PathExtensions+"me", "Authorization", "Bearer "+good)
-	assert.Equal(t, http.StatusOK, r.status, "the valid token works")
+	assert.Equal(t, http.StatusOK, r.Status, "the valid token works")
 }
 
 // TestTokenExpiresOnTheClock: expiry is judged on the handler's clock.
@@ -421,16 +377,16 @@ func TestTokenExpiresOnTheClock(t *testing.T) {
 	require.NoError(t, err)
 	me := PathExtensions + "me"
 	e.clock.Add(24*time.Hour - time.Second)
-	require.Equal(t, http.StatusOK, e.do(plain, http.MethodGet, me, "Authorization", "Bearer "+tok).status)
+	require.Equal(t, http.StatusOK, e.do(plain, http.MethodGet, me, "Authorization", "Bearer "+tok).Status)
 	e.clock.Add(time.Second)
 	r := e.do(plain, http.MethodGet, me, "Authorization", "Bearer "+tok)
-	assert.Equal(t, http.StatusUnauthorized, r.status)
-	assert.Equal(t, "the token has expired; make a new one", r.errorText(t))
+	assert.Equal(t, http.StatusUnauthorized, r.Status)
+	assert.Equal(t, "the token has expired; make a new one", r.ErrorText(t))
 }
 
 func mustUser(t *testing.T, login string) *users.User {
 	t.Helper()
-	u, ok := demo().ByLogin(login)
+	u, ok := servertest.DemoUsers().ByLogin(login)
 	require.True(t, ok)
 	return u
 }
@@ -460,7 +416,7 @@ func TestMint(t *testing.T) {
 
 func TestNewKey(t *testing.T) {
 	assert.Panics(t, func() { New(Config{Key: make([]byte, 16)}) })
-	h := New(Config{Users: demo()}) // a random key: no token made elsewhere works
+	h := New(Config{Users: servertest.DemoUsers()}) // a random key: no token made elsewhere works
 	tok, err := Mint(make([]byte, KeySize), mustUser(t, "alice"), time.Now(), time.Hour)
 	require.NoError(t, err)
 	_, err = h.verify(tok)
@@ -493,13 +449,13 @@ func TestUndeliveredLoginIsUndone(t *testing.T) {
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	require.NoError(t, err)
 	defer conn.Close()
-	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Length: 0\r\n\r\n", PathLogin, ln.Addr(), basic("41", "builder"))
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Length: 0\r\n\r\n", PathLogin, ln.Addr(), servertest.Basic("41", "builder"))
 	require.NoError(t, err)
 	_, err = http.ReadResponse(bufio.NewReader(conn), nil)
 	require.Error(t, err, "the client gets no reply")
-	require.Eventually(t, func() bool { return e.h.Sessions() == 0 }, timeout, time.Millisecond, "no session outlives the lost reply")
+	require.Eventually(t, func() bool { return e.h.Sessions() == 0 }, servertest.Timeout, time.Millisecond, "no session outlives the lost reply")
 
-	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", basic("41", "builder"))
-	require.Equal(t, http.StatusOK, r.status, "a login whose reply arrives keeps its session: %s", r.body)
+	r := e.do(e.client, http.MethodPost, PathLogin, "Authorization", servertest.Basic("41", "builder"))
+	require.Equal(t, http.StatusOK, r.Status, "a login whose reply arrives keeps its session: %s", r.Text())
 	assert.Equal(t, 1, e.h.Sessions())
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 )
 
 // verifyErrors are verify's answers to a token it refuses.
@@ -34,7 +36,7 @@ var b64 = base64.RawURLEncoding
 // them) have an "exp" after now and the "sub" and "domain" of the user it
 // returns. A token it refuses gets one of its documented answers.
 func FuzzVerify(f *testing.F) {
-	h := New(Config{Users: demo(), Now: func() time.Time { return start }, Key: []byte(strings.Repeat("k", KeySize))})
+	h := New(Config{Users: servertest.DemoUsers(), Now: func() time.Time { return start }, Key: []byte(strings.Repeat("k", KeySize))})
 	exp := `,"exp":` + strconv.FormatInt(start.Unix()+60, 10)
 	for _, c := range []struct{ header, claims string }{
 		{`{"alg":"HS256","typ":"JWT"}`, `{"sub":"40","domain":"default"` + exp + `}`},

@@ -2,7 +2,12 @@
 // PBX, /api/login.html#parent=<page origin>) in an iframe over the page that
 // calls IPCortex.PBX.Auth.login(), so that the user types the password into
 // the PBX's own page and never into the application's. web/PROTOCOL.md,
-// "The login overlay", is the contract; in short:
+// "The login overlay", is the contract, and the Go package core/overlay
+// defines it (the kinds, their fields and shapes, the origin and source
+// rules, the limits; the module reads this page's messages with it); keep
+// this script in step with it. core/overlay/testdata/login_page.json holds
+// the options this page must take and refuse and the messages it posts, and
+// both sides are tested against it. In short:
 //
 //   this page -> parent  {pbxauth: "ready"}
 //   parent -> this page  {pbxauth: "options", subid, notoken, application, origin}
@@ -17,6 +22,7 @@
   var LOGIN_PATH = '/rest/auth/';
   var DEADLINE_MS = 20000;
   var MAX_FAILURES = 3;
+  // The options' rules, as core/overlay's Options.Check.
   var SUBID = /^[A-Za-z0-9_-]{1,64}$/;
   var CLASSES = { '': true, refreshable: true, longLogin: true };
 

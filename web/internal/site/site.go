@@ -49,7 +49,9 @@ var (
 	//go:embed dist
 	embedded embed.FS
 	//go:embed api.js
-	loader []byte
+	classicPart []byte
+	//go:embed loader.js
+	loaderPart []byte
 	//go:embed index.html
 	demoPage []byte
 	//go:embed api.d.ts
@@ -89,6 +91,31 @@ const versionQuery = "v"
 // loaderFiles is the line of api.js that names the module and the glue;
 // New writes their versioned URLs into it.
 const loaderFiles = "var MODULE = 'pbxauth.wasm', RUNTIME = 'wasm_exec.js';"
+
+// loader is the classic script: api.js, the script tag's own part, and
+// loader.js, the loader proper that the npm package shares, in one function
+// so that loader.js's `load` is no global of the page. api.js calls load,
+// whose declaration the function hoists.
+var loader = classicScript(classicPart, loaderPart)
+
+func classicScript(parts ...[]byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("(function () {\n")
+	for _, p := range parts {
+		b.Write(p)
+		if !bytes.HasSuffix(p, []byte("\n")) {
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteString("})();\n")
+	return b.Bytes()
+}
+
+// ClassicScript returns the classic script as the PBX serves it at
+// /api/api.js, but with the plain names of the module and the glue: api.js
+// and loader.js of this folder in one function. The npm package ships it as
+// its api.js.
+func ClassicScript() []byte { return bytes.Clone(loader) }
 
 const (
 	typeJS   = "text/javascript; charset=utf-8"

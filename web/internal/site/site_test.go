@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -193,6 +194,7 @@ func TestVersionedURLs(t *testing.T) {
 
 func TestLoaderNamesItsFilesOnce(t *testing.T) {
 	assert.Equal(t, 1, bytes.Count(loader, []byte(loaderFiles)))
+	assert.Equal(t, 1, bytes.Count(classicPart, []byte(loaderFiles)), "the line is api.js's")
 	assert.Panics(t, func() { versionedLoader([]byte("(function () {})();"), nil) })
 	for _, name := range []string{moduleFile, runtimeFile} {
 		assert.Equal(t, 1, bytes.Count(loader, []byte("'"+name+"'")),
@@ -509,4 +511,60 @@ func TestLoginScriptBehaviour(t *testing.T) {
 	out, err := exec.CommandContext(ctx, node, "testdata/login_test.js", "login.js").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "ok\n", string(out))
+}
+
+// TestClassicScript: the served script is api.js and loader.js in one
+// function, each once and unchanged, and ClassicScript returns it.
+func TestClassicScript(t *testing.T) {
+	js := string(ClassicScript())
+	assert.Equal(t, string(loader), js)
+	assert.True(t, strings.HasPrefix(js, "(function () {\n"+string(classicPart)), "api.js first")
+	assert.True(t, strings.HasSuffix(js, string(loaderPart)+"})();\n"), "then loader.js, which declares load")
+	assert.Equal(t, 1, strings.Count(js, "\nfunction load(env) {\n"), "loader.js declares load once")
+	assert.Equal(t, "(function () {\na\nb\n})();\n", string(classicScript([]byte("a"), []byte("b\n"))))
+	ClassicScript()[0] = 'x'
+	assert.Equal(t, byte('('), ClassicScript()[0], "a copy")
+}
+
+// classicGlobals runs the classic script in Node's vm, in a context with
+// just enough of a page for the loader to start (its fetch never answers),
+// and prints the globals the script added, what load is there, and what
+// the script defined.
+const classicGlobals = `
+const vm = require('vm');
+const src = require('fs').readFileSync(0, 'utf8');
+const never = () => new Promise(() => {});
+const ctx = vm.createContext({
+  console, URL, crypto: globalThis.crypto, location: { href: 'https://pbx.example/' },
+  document: { currentScript: { src: 'https://pbx.example/api/api.js' }, createElement() { return {}; }, head: { appendChild() {} } },
+  fetch: never, WebAssembly: { compileStreaming: never },
+});
+const before = new Set(Object.getOwnPropertyNames(ctx));
+vm.runInContext(src, ctx, { filename: 'api.js' });
+console.log(JSON.stringify({
+  added: Object.getOwnPropertyNames(ctx).filter((k) => !before.has(k)),
+  load: vm.runInContext('typeof load', ctx),
+  login: typeof ctx.IPCortex.PBX.Auth.login,
+  startFeed: typeof ctx.IPCortex.PBX.startFeed,
+}));
+`
+
+// TestClassicScriptGlobals: the script tag adds IPCortex and nothing else to
+// the page's globals; loader.js's load stays inside the script's function.
+func TestClassicScriptGlobals(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		msg := "node is not installed: apt-get install nodejs, or run make test, which installs it"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI is set: failing instead of skipping)")
+		}
+		t.Skip(msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "-e", classicGlobals)
+	cmd.Stdin = bytes.NewReader(ClassicScript())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.JSONEq(t, `{"added": ["IPCortex"], "load": "undefined", "login": "function", "startFeed": "function"}`, string(out))
 }

@@ -8,9 +8,22 @@
 // ignored; then it decodes as encoding/json does with DisallowUnknownFields.
 //
 // Every request decoder of the server goes through it: the IPCortex REST
-// calls (web/pbx), Vodia's (web/internal/vodiaserver), the test clock (web/testclock) and
-// the live feed's messages (web/internal/feedserver, with UnmarshalLenient, since the feed
-// ignores fields it does not know).
+// calls (web/pbx), Vodia's (web/internal/vodiaserver), the test clock
+// (web/testclock), the users file (web/users) and the live feed's messages
+// (web/internal/feedserver, with UnmarshalLenient, since the feed ignores
+// fields it does not know).
+//
+// The strict rules themselves (no key twice, no case variant of a known
+// name, nothing after the value) live once, in core/backend/jsontext, which
+// the phone systems' codecs use in the browser: this package walks the body
+// with jsontext's parser, in its mode that reads strings as encoding/json
+// does, and adds only what needs reflection (which keys are fields, and of
+// what type) and the decoding itself. It stays a package of its own because
+// a Go package is linked whole: were Unmarshal in jsontext, the browser
+// build would link encoding/json and reflect (about 110 KB brotli) for
+// nothing. A malformed body is reported as encoding/json's tokenizer
+// reports it (*json.SyntaxError, io.EOF, io.ErrUnexpectedEOF), whichever
+// reader met it first, so that replies keep encoding/json's words.
 package strictjson
 
 import (
@@ -23,6 +36,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/pbxauth/pbxauth/core/backend/jsontext"
 )
 
 // ErrTrailingData is returned for a body with more after its JSON value.
@@ -30,7 +45,7 @@ var ErrTrailingData = errors.New("there is more after the JSON value; send one")
 
 // maxDepth bounds the nesting of objects and arrays; request bodies of this
 // server nest three deep at most.
-const maxDepth = 64
+const maxDepth = jsontext.MaxDepth
 
 // KeyError is a key that Unmarshal refuses.
 type KeyError struct {
@@ -88,27 +103,55 @@ func unmarshal(data []byte, v any, lenient bool) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errors.New("strictjson: Unmarshal needs a non-nil pointer")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	c := checker{dec: dec, lenient: lenient}
-	if err := c.value(rv.Type().Elem(), "", 0); err != nil {
+	if err := check(data, rv.Type().Elem()); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return ErrTrailingData
-	}
-	dec = json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if !lenient {
 		dec.DisallowUnknownFields()
 	}
 	return dec.Decode(v)
 }
 
-// checker walks one JSON value with a json.Decoder's tokens and checks the
-// keys of its objects against the Go type they decode into.
-type checker struct {
-	dec     *json.Decoder
-	lenient bool
+// check applies the strict rules to data, which is to decode into t.
+func check(data []byte, t reflect.Type) error {
+	w := walker{jsontext.NewParser(data).ReplaceInvalid()}
+	err := w.value(t, "", 0)
+	switch {
+	case err == nil:
+		if w.p.End() != nil {
+			return ErrTrailingData
+		}
+		return nil
+	case errors.Is(err, jsontext.ErrSyntax), err == errNumber:
+		return tokenizerError(data, err)
+	}
+	return err
 }
+
+// errNumber is a number that encoding/json's tokenizer, which reads every
+// number as a float64, refuses (1e400).
+var errNumber = errors.New("a number out of a float64's range")
+
+// tokenizerError returns the error that encoding/json's tokenizer meets in
+// data, where the walk met ours: a malformed body is told in encoding/json's
+// words and types whichever reader found it. Should encoding/json take the
+// data, ours is returned.
+func tokenizerError(data []byte, ours error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		if _, err := dec.Token(); err != nil {
+			if err == io.EOF && json.Valid(data) {
+				return ours
+			}
+			return err
+		}
+	}
+}
+
+// walker walks one JSON value with jsontext's parser and checks the keys of
+// its objects against the Go type they decode into.
+type walker struct{ p *jsontext.Parser }
 
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
@@ -117,63 +160,58 @@ var (
 
 // value checks the next value, which decodes into t (nil: anything, whose
 // keys are only checked for duplicates); path is where it is.
-func (c *checker) value(t reflect.Type, path string, depth int) error {
+func (w walker) value(t reflect.Type, path string, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("the JSON nests deeper than %d", maxDepth)
 	}
 	t = concrete(t)
-	tok, err := c.dec.Token()
-	if err != nil {
-		return err
-	}
-	switch tok {
-	case json.Delim('{'):
-		return c.object(t, path, depth)
-	case json.Delim('['):
+	switch c := w.p.Peek(); {
+	case c == '{':
+		return w.object(t, path, depth)
+	case c == '[':
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			elem = t.Elem()
 		}
-		for i := 0; c.dec.More(); i++ {
-			if err := c.value(elem, path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
-				return err
-			}
+		i := 0
+		return w.p.Array(depth, func() error {
+			err := w.value(elem, path+"["+strconv.Itoa(i)+"]", depth+1)
+			i++
+			return err
+		})
+	case c == '-' || c >= '0' && c <= '9':
+		n, err := w.p.Number()
+		if err != nil {
+			return err
 		}
-		_, err = c.dec.Token() // ]
-		return err
+		if _, err := strconv.ParseFloat(n, 64); err != nil {
+			return errNumber
+		}
+		return nil
 	}
-	return nil
+	return w.p.Skip(depth)
 }
 
-// object checks the members of an object whose '{' has been read.
-func (c *checker) object(t reflect.Type, path string, depth int) error {
+// object checks an object's members.
+func (w walker) object(t reflect.Type, path string, depth int) error {
 	var fields map[string]reflect.Type
+	var names []string // fields' names, in the struct's order
 	var elem reflect.Type
 	if t != nil {
 		switch t.Kind() {
 		case reflect.Struct:
 			fields = map[string]reflect.Type{}
-			collectFields(t, fields, 0)
+			names = collectFields(t, fields, names, 0)
 		case reflect.Map:
 			elem = t.Elem()
 		}
 	}
-	seen := map[string]bool{}
-	for c.dec.More() {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := tok.(string) // the decoder gives only strings as keys
-		if seen[key] {
-			return &KeyError{Object: path, Key: key}
-		}
-		seen[key] = true
+	err := w.p.Object(depth, func(key string) error {
 		child := elem
 		if fields != nil {
 			ft, ok := fields[key]
 			if !ok {
-				if name := folded(fields, key); name != "" {
+				if name := jsontext.CaseVariant(key, names...); name != "" {
 					return &KeyError{Object: path, Key: key, Field: name}
 				}
 			}
@@ -183,11 +221,11 @@ func (c *checker) object(t reflect.Type, path string, depth int) error {
 		if path != "" {
 			sub = path + "." + key
 		}
-		if err := c.value(child, sub, depth+1); err != nil {
-			return err
-		}
+		return w.value(child, sub, depth+1)
+	})
+	if ke, ok := err.(*jsontext.KeyError); ok && ke.Field == "" {
+		return &KeyError{Object: path, Key: ke.Key}
 	}
-	_, err := c.dec.Token() // }
 	return err
 }
 
@@ -209,10 +247,11 @@ func concrete(t reflect.Type) reflect.Type {
 
 // collectFields adds the JSON names of struct t's fields, with their types,
 // as encoding/json names them: the tag's name, else the field's; "-" left
-// out; the fields of an embedded struct without a name promoted.
-func collectFields(t reflect.Type, out map[string]reflect.Type, depth int) {
+// out; the fields of an embedded struct without a name promoted. It returns
+// names with the new names appended, in the struct's order.
+func collectFields(t reflect.Type, out map[string]reflect.Type, names []string, depth int) []string {
 	if depth > maxDepth {
-		return
+		return names
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -227,7 +266,7 @@ func collectFields(t reflect.Type, out map[string]reflect.Type, depth int) {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				collectFields(ft, out, depth+1)
+				names = collectFields(ft, out, names, depth+1)
 				continue
 			}
 		}
@@ -239,17 +278,8 @@ func collectFields(t reflect.Type, out map[string]reflect.Type, depth int) {
 		}
 		if _, dup := out[name]; !dup {
 			out[name] = f.Type
+			names = append(names, name)
 		}
 	}
-}
-
-// folded returns the field name that key matches only when case is ignored
-// (as encoding/json matches it), "" for none.
-func folded(fields map[string]reflect.Type, key string) string {
-	for name := range fields {
-		if strings.EqualFold(name, key) {
-			return name
-		}
-	}
-	return ""
+	return names
 }

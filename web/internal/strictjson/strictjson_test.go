@@ -60,6 +60,10 @@ func TestUnmarshalRefusesDuplicateKeys(t *testing.T) {
 		"in an opaque part": `{"auth":{"raw":{"x":1,"x":2}}}`,
 		"in an interface":   `{"auth":{"any":[{"k":1,"k":2}]}}`,
 		"an unknown object": `{"other":{"k":1,"k":2}}`,
+		// Keys are read as encoding/json reads them: both lone surrogates
+		// are U+FFFD, and so are invalid bytes.
+		"lone surrogates": `{"auth":{"perms":{"\ud800":"a","\udc00":"b"}}}`,
+		"invalid UTF-8":   `{"auth":{"perms":{"` + "\xff" + `":"a","` + "\xfe" + `":"b"}}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var r request
@@ -143,6 +147,9 @@ func TestUnmarshalKeepsEncodingJSONErrors(t *testing.T) {
 	require.ErrorAs(t, strictjson.Unmarshal([]byte(`{"auth":{"username":5}}`), &r), &te)
 	assert.Equal(t, "auth.username", te.Field)
 	require.ErrorAs(t, strictjson.Unmarshal([]byte(`[]`), &r), &te)
+	// encoding/json's tokenizer reads every number as a float64, even one
+	// bound for a json.RawMessage; Unmarshal has always refused what it does.
+	require.ErrorAs(t, strictjson.Unmarshal([]byte(`{"auth":{"raw":[1e400]}}`), &r), &te)
 
 	var se *json.SyntaxError
 	require.ErrorAs(t, strictjson.Unmarshal([]byte(`{"auth":}`), &r), &se)
@@ -168,4 +175,40 @@ func TestDecodePassesReaderErrors(t *testing.T) {
 	var r request
 	require.NoError(t, strictjson.Decode(strings.NewReader(`{"auth":{"username":"alice"}}`), &r))
 	assert.Equal(t, "alice", r.Auth.Username)
+}
+
+// FuzzUnmarshal checks Unmarshal against encoding/json with
+// DisallowUnknownFields: what it takes, encoding/json takes with the same
+// result; what encoding/json takes, it refuses only with a *KeyError or for
+// nesting deeper than 64; a body encoding/json refuses, it refuses too.
+func FuzzUnmarshal(f *testing.F) {
+	for _, s := range []string{
+		`{"auth":{"type":"auth","username":"alice","perms":{"chat":"yes"},"list":[{"name":"a"}],"raw":{"x":1},"any":[1,"a",null]}}`,
+		`{"auth":{"username":"a","USERNAME":"b"}}`, `{"auth":{"raw":{"a":1,"a":2}}}`, `{"auth":{"any":[1e400]}}`,
+		`{"auth":{"perms":{"\u00e9":"a","é":"b"}}}`, `{"auth":{"perms":{"\ud800":"a","\udc00":"b"}}}`,
+		`{"auth":{"username":"` + "\xff" + `"}}`, `{"auth":{"list":[{"Name":"a"}]}}`, `{"PROMOTED":"x"}`, `{"auth":{"notag":"x"}}`,
+		`{"auth" 1}`, `{"auth":{}} x`, `{"auth":`, ``, `[]`, `null`, strings.Repeat("[", 70) + strings.Repeat("]", 70),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var ours, theirs request
+		err := strictjson.Unmarshal(data, &ours)
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		jsonErr := dec.Decode(&theirs)
+		if jsonErr == nil && !json.Valid(data) {
+			jsonErr = errors.New("more after the value")
+		}
+		if err == nil {
+			require.NoError(t, jsonErr, "%q", data)
+			assert.Equal(t, theirs, ours, "%q", data)
+			return
+		}
+		if jsonErr == nil {
+			var ke *strictjson.KeyError
+			require.True(t, errors.As(err, &ke) || strings.Contains(err.Error(), "nests deeper"),
+				"%q, which encoding/json takes: %v", data, err)
+		}
+	})
 }

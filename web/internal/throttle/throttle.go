@@ -12,9 +12,10 @@
 package throttle
 
 import (
-	"github.com/pbxauth/pbxauth/web/internal/secret"
 	"sync"
 	"time"
+
+	"github.com/pbxauth/pbxauth/web/internal/store"
 )
 
 // Policy says how a Throttle treats each key.
@@ -54,7 +55,7 @@ type Throttle struct {
 	maxKeys int
 
 	mu   sync.Mutex
-	keys map[secret.Digest]*state // by the digest of the key: keys may be long
+	keys map[store.Digest]*state // by the digest of the key: keys may be long
 }
 
 // state is what a Throttle knows of one key.
@@ -75,7 +76,7 @@ func New(p Policy, now func() time.Time, maxKeys int) *Throttle {
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	return &Throttle{policy: p, now: now, maxKeys: maxKeys, keys: map[secret.Digest]*state{}}
+	return &Throttle{policy: p, now: now, maxKeys: maxKeys, keys: map[store.Digest]*state{}}
 }
 
 // Attempt lets an attempt of key through, counting it as a failure until
@@ -83,7 +84,7 @@ func New(p Policy, now func() time.Time, maxKeys int) *Throttle {
 // failures (1 for the first); or, when the key must still wait, refuses it,
 // counts nothing and returns how long the wait still lasts.
 func (t *Throttle) Attempt(key string) (n int, wait time.Duration) {
-	k := secret.DigestOf(key)
+	k := store.DigestOf(key)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -97,7 +98,7 @@ func (t *Throttle) Attempt(key string) (n int, wait time.Duration) {
 // it need not; it counts nothing. It is for attempts that cost nothing to
 // check (an API key), with Fail for those that fail.
 func (t *Throttle) Wait(key string) time.Duration {
-	k := secret.DigestOf(key)
+	k := store.DigestOf(key)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -110,7 +111,7 @@ func (t *Throttle) Wait(key string) time.Duration {
 // Fail counts a failure of key, and returns its number in the key's run of
 // failures.
 func (t *Throttle) Fail(key string) int {
-	k := secret.DigestOf(key)
+	k := store.DigestOf(key)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -119,7 +120,7 @@ func (t *Throttle) Fail(key string) int {
 
 // count counts a failure of the key of digest k at now, and sets its wait.
 // It runs under t.mu.
-func (t *Throttle) count(k secret.Digest, now time.Time) int {
+func (t *Throttle) count(k store.Digest, now time.Time) int {
 	st := t.keys[k]
 	if st == nil || now.Sub(st.last) >= t.policy.Forget && !now.Before(st.until) {
 		if st == nil && len(t.keys) >= t.maxKeys {
@@ -138,7 +139,7 @@ func (t *Throttle) count(k secret.Digest, now time.Time) int {
 // fail; the wait it caused, if any, goes with it, and the wait of the
 // failure before it holds again.
 func (t *Throttle) Undo(key string) {
-	k := secret.DigestOf(key)
+	k := store.DigestOf(key)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := t.keys[k]
@@ -156,7 +157,7 @@ func (t *Throttle) Undo(key string) {
 // Forget clears key: a user who has logged in starts again from no
 // failures.
 func (t *Throttle) Forget(key string) {
-	k := secret.DigestOf(key)
+	k := store.DigestOf(key)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.keys, k)
@@ -192,7 +193,7 @@ func (t *Throttle) stale(st *state, now time.Time) bool {
 // evict makes room for a key: it drops the stale keys or, if none is, the
 // one whose last failure is oldest. It runs under t.mu.
 func (t *Throttle) evict(now time.Time) {
-	var oldest secret.Digest
+	var oldest store.Digest
 	var at time.Time
 	found := false
 	for k, st := range t.keys {

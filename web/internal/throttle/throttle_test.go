@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pbxauth/pbxauth/web/testclock"
 	"github.com/pbxauth/pbxauth/web/internal/throttle"
+	"github.com/pbxauth/pbxauth/web/testclock"
 )
 
 var policy = throttle.Policy{Free: 3, First: time.Second, Max: 10 * time.Second, Forget: time.Hour}

@@ -13,7 +13,6 @@ package vodiaserver
 
 import (
 	"errors"
-	"github.com/pbxauth/pbxauth/web/internal/secret"
 	"mime"
 	"net/http"
 	"strings"
@@ -21,7 +20,7 @@ import (
 	"time"
 
 	"github.com/pbxauth/pbxauth/web/internal/jsonreply"
-	"github.com/pbxauth/pbxauth/web/internal/session"
+	"github.com/pbxauth/pbxauth/web/internal/store"
 	"github.com/pbxauth/pbxauth/web/internal/strictjson"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -97,14 +96,14 @@ type Handler struct {
 	admin *Admin
 
 	mu       sync.Mutex
-	temps    map[secret.Digest]*temp // by the digest of the id
-	sessions map[secret.Digest]*live // by the digest of the id
+	temps    map[store.Digest]*temp // by the digest of the id
+	sessions map[store.Digest]*live // by the digest of the id
 }
 
 // New returns a handler for cfg.
 func New(cfg Config) *Handler {
 	h := &Handler{users: cfg.Users, now: cfg.Now, admin: cfg.Admin,
-		temps: map[secret.Digest]*temp{}, sessions: map[secret.Digest]*live{}}
+		temps: map[store.Digest]*temp{}, sessions: map[store.Digest]*live{}}
 	if h.users == nil {
 		h.users = users.NewDirectory(nil)
 	}
@@ -225,10 +224,10 @@ func (h *Handler) thirdParty(w http.ResponseWriter, r *http.Request, req request
 	if err != nil {
 		return err
 	}
-	id := session.NewSecret()
+	id := store.NewSecret()
 	now := h.now()
 	h.mu.Lock()
-	h.temps[secret.DigestOf(id)] = &temp{info: info, created: now}
+	h.temps[store.DigestOf(id)] = &temp{info: info, created: now}
 	h.mu.Unlock()
 	reply(w, http.StatusOK, id)
 	return nil
@@ -264,8 +263,8 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, req request) 
 	}
 	now := h.now()
 	h.mu.Lock()
-	t, ok := h.temps[secret.DigestOf(*req.Value)]
-	delete(h.temps, secret.DigestOf(*req.Value)) // single use, live or not
+	t, ok := h.temps[store.DigestOf(*req.Value)]
+	delete(h.temps, store.DigestOf(*req.Value)) // single use, live or not
 	h.mu.Unlock()
 	switch {
 	case !ok:
@@ -276,11 +275,11 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request, req request) 
 	if id, _, ok := sessionOf(r); ok {
 		h.end(id)
 	}
-	id := session.NewSecret()
+	id := store.NewSecret()
 	h.mu.Lock()
-	h.sessions[secret.DigestOf(id)] = &live{info: t.info, created: now, lastUsed: now}
+	h.sessions[store.DigestOf(id)] = &live{info: t.info, created: now, lastUsed: now}
 	h.mu.Unlock()
-	http.SetCookie(w, cookie(r, id))
+	http.SetCookie(w, store.Cookie(r, CookieName, id))
 	info := t.info
 	info.Session = id
 	reply(w, http.StatusOK, info)
@@ -308,9 +307,7 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) {
 		h.end(id)
 	}
 	if fromCookie {
-		ck := cookie(r, "")
-		ck.MaxAge = -1
-		http.SetCookie(w, ck)
+		http.SetCookie(w, store.EndCookie(r, CookieName))
 	}
 	reply(w, http.StatusOK, struct{}{})
 }
@@ -321,12 +318,12 @@ func (h *Handler) use(id string) (Info, bool) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s, ok := h.sessions[secret.DigestOf(id)]
+	s, ok := h.sessions[store.DigestOf(id)]
 	if !ok {
 		return Info{}, false
 	}
 	if expired(s, now) {
-		delete(h.sessions, secret.DigestOf(id))
+		delete(h.sessions, store.DigestOf(id))
 		return Info{}, false
 	}
 	s.lastUsed = now
@@ -336,14 +333,14 @@ func (h *Handler) use(id string) (Info, bool) {
 // end ends a session.
 func (h *Handler) end(id string) {
 	h.mu.Lock()
-	delete(h.sessions, secret.DigestOf(id))
+	delete(h.sessions, store.DigestOf(id))
 	h.mu.Unlock()
 }
 
 // expired reports whether a session has ended by time: the lifetimes of the
 // IPCortex sessions, 8 hours idle or 24 in all.
 func expired(s *live, now time.Time) bool {
-	return now.Sub(s.lastUsed) >= session.DefaultIdleTimeout || now.Sub(s.created) >= session.DefaultMaxAge
+	return now.Sub(s.lastUsed) >= store.DefaultIdleTimeout || now.Sub(s.created) >= store.DefaultMaxAge
 }
 
 // Sweep drops the temporary ids and the sessions whose time has come, and
@@ -392,18 +389,6 @@ func sessionOf(r *http.Request) (id string, fromCookie, ok bool) {
 		return "", false, false
 	}
 	return ck.Value, true, true
-}
-
-// cookie is the session cookie that carries id. Over https it is
-// SameSite=None and Secure, so that trusted pages of other sites can send
-// it; over http browsers refuse that, so it is Lax.
-func cookie(r *http.Request, id string) *http.Cookie {
-	ck := &http.Cookie{Name: CookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	if r.TLS != nil {
-		ck.Secure = true
-		ck.SameSite = http.SameSiteNoneMode
-	}
-	return ck
 }
 
 func deref(s *string) string {

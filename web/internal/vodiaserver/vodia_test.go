@@ -1,46 +1,31 @@
 package vodiaserver
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pbxauth/pbxauth/web/internal/servertest"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/users"
 )
 
 func TestMain(m *testing.M) {
-	users.HashCost = bcrypt.MinCost // bcrypt is slow under -race
-	os.Exit(m.Run())
+	servertest.LowerHashCost()
+	m.Run()
 }
-
-// demo is the demo directory, loaded once for all tests.
-var demo = sync.OnceValue(func() *users.Directory { return users.NewDirectory(users.Demo()) })
-
-// clock is a fake time source that tests move by hand.
-type clock = testclock.Manual
 
 const adminLogin, adminPassword = "admin", "vodia-test"
 
-// timeout is the deadline of every request of the tests.
-const timeout = 10 * time.Second
-
 // plain is a client without cookies, as an integrator's server or a client
 // on another site.
-var plain = &http.Client{Timeout: timeout}
+var plain = servertest.Plain
 
 // env is a running Vodia handler with the demo users, a fake clock and a
 // browser-like client with a cookie jar.
@@ -49,46 +34,23 @@ type env struct {
 	h       *Handler
 	srv     *httptest.Server
 	client  *http.Client
-	clock   *clock
-	adminOK string // the Authorization header of the admin
+	clock   *testclock.Manual // moved by hand
+	adminOK string            // the Authorization header of the admin
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	admin, err := NewAdmin(adminLogin, adminPassword)
 	require.NoError(t, err)
-	c := testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	h := New(Config{Users: demo(), Now: c.Now, Admin: admin})
+	c := servertest.NewClock()
+	h := New(Config{Users: servertest.DemoUsers(), Now: c.Now, Admin: admin})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	jar, err := cookiejar.New(nil)
-	require.NoError(t, err)
-	client := *srv.Client()
-	client.Jar = jar
-	client.Timeout = timeout
-	return &env{t: t, h: h, srv: srv, client: &client, clock: c, adminOK: basic(adminLogin, adminPassword)}
-}
-
-func basic(login, password string) string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(login+":"+password))
+	return &env{t: t, h: h, srv: srv, client: servertest.Client(t, srv.Client()), clock: c, adminOK: servertest.Basic(adminLogin, adminPassword)}
 }
 
 // result is a reply.
-type result struct {
-	status int
-	header http.Header
-	body   string
-}
-
-// errorText is the "error" of a failure.
-func (r result) errorText(t *testing.T) string {
-	t.Helper()
-	var e struct {
-		Error string `json:"error"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(r.body), &e), "body %s", r.body)
-	return e.Error
-}
+type result = servertest.Reply
 
 // do sends a request with the env's client; auth is the Authorization
 // header ("" for none).
@@ -99,24 +61,12 @@ func (e *env) do(method, auth, body string) result {
 func (e *env) doWith(c *http.Client, method, auth, contentType, body string) result {
 	t := e.t
 	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+Path, strings.NewReader(body))
-	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	r := servertest.Do(t, c, method, e.srv.URL+Path, body, "Content-Type", contentType, "Authorization", auth)
+	if r.Status != http.StatusOK || len(r.Body) > 0 {
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "every reply is JSON: %s", r.Body)
+		assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := c.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if resp.StatusCode != http.StatusOK || len(raw) > 0 {
-		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"), "every reply is JSON: %s", raw)
-		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
-	}
-	return result{resp.StatusCode, resp.Header, string(raw)}
+	return r
 }
 
 // temp asks for a temporary id with body, as the integrator's server does
@@ -124,9 +74,9 @@ func (e *env) doWith(c *http.Client, method, auth, contentType, body string) res
 func (e *env) temp(body string) string {
 	e.t.Helper()
 	r := e.doWith(plain, http.MethodPost, e.adminOK, "application/json", body)
-	require.Equal(e.t, http.StatusOK, r.status, r.body)
+	require.Equal(e.t, http.StatusOK, r.Status, r.Text())
 	var id string
-	require.NoError(e.t, json.Unmarshal([]byte(r.body), &id), "a JSON string: %s", r.body)
+	require.NoError(e.t, json.Unmarshal([]byte(r.Text()), &id), "a JSON string: %s", r.Text())
 	require.NotEmpty(e.t, id)
 	return id
 }
@@ -164,9 +114,9 @@ func TestThirdPartyLogin(t *testing.T) {
 			e := newEnv(t)
 			id := e.temp(tt.ask)
 			r := e.exchange(id)
-			require.Equal(t, http.StatusOK, r.status, r.body)
+			require.Equal(t, http.StatusOK, r.Status, r.Text())
 			var got map[string]any
-			require.NoError(t, json.Unmarshal([]byte(r.body), &got))
+			require.NoError(t, json.Unmarshal([]byte(r.Text()), &got))
 			sid, _ := got["session"].(string)
 			require.NotEmpty(t, sid)
 			delete(got, "session")
@@ -174,7 +124,7 @@ func TestThirdPartyLogin(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(tt.want), &want))
 			assert.Equal(t, want, got)
 
-			cookies := (&http.Response{Header: r.header}).Cookies()
+			cookies := (&http.Response{Header: r.Header}).Cookies()
 			require.Len(t, cookies, 1)
 			ck := cookies[0]
 			assert.Equal(t, CookieName, ck.Name)
@@ -186,11 +136,11 @@ func TestThirdPartyLogin(t *testing.T) {
 
 			// GET with the cookie, and with the header from a client without it.
 			got2 := e.do(http.MethodGet, "", "")
-			require.Equal(t, http.StatusOK, got2.status, got2.body)
-			assert.JSONEq(t, tt.want, got2.body, "the same object, without the session")
+			require.Equal(t, http.StatusOK, got2.Status, got2.Text())
+			assert.JSONEq(t, tt.want, got2.Text(), "the same object, without the session")
 			byHeader := e.doWith(plain, http.MethodGet, "session "+sid, "", "")
-			require.Equal(t, http.StatusOK, byHeader.status)
-			assert.JSONEq(t, tt.want, byHeader.body)
+			require.Equal(t, http.StatusOK, byHeader.Status)
+			assert.JSONEq(t, tt.want, byHeader.Text())
 		})
 	}
 }
@@ -201,7 +151,7 @@ func TestCookieOverTLS(t *testing.T) {
 	t.Cleanup(tls.Close)
 	id := e.temp(`{"name":"3rd","domain":"acme"}`)
 	tc := tls.Client()
-	tc.Timeout = timeout
+	tc.Timeout = servertest.Timeout
 	resp, err := tc.Post(tls.URL+Path, "application/json", strings.NewReader(exchangeBody(id)))
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -220,38 +170,38 @@ func TestTempLife(t *testing.T) {
 
 	id := e.temp(ask)
 	e.clock.Add(TempLife - time.Millisecond)
-	assert.Equal(t, http.StatusOK, e.exchange(id).status, "alive just before 10 s")
+	assert.Equal(t, http.StatusOK, e.exchange(id).Status, "alive just before 10 s")
 
 	id = e.temp(ask)
 	e.clock.Add(11 * time.Second)
 	r := e.exchange(id)
-	assert.Equal(t, http.StatusUnauthorized, r.status)
-	assert.Equal(t, "the temporary session id has expired: use it within 10 seconds", r.errorText(t))
-	assert.Empty(t, r.header.Values("Set-Cookie"))
-	assert.Equal(t, http.StatusUnauthorized, e.exchange(id).status, "and it stays dead")
+	assert.Equal(t, http.StatusUnauthorized, r.Status)
+	assert.Equal(t, "the temporary session id has expired: use it within 10 seconds", r.ErrorText(t))
+	assert.Empty(t, r.Header.Values("Set-Cookie"))
+	assert.Equal(t, http.StatusUnauthorized, e.exchange(id).Status, "and it stays dead")
 
 	id = e.temp(ask)
 	e.clock.Add(TempLife)
-	assert.Equal(t, http.StatusUnauthorized, e.exchange(id).status, "dead at 10 s")
+	assert.Equal(t, http.StatusUnauthorized, e.exchange(id).Status, "dead at 10 s")
 }
 
 func TestTempSingleUse(t *testing.T) {
 	e := newEnv(t)
 	id := e.temp(`{"name":"3rd","username":"40","domain":"default"}`)
 	first := e.exchange(id)
-	require.Equal(t, http.StatusOK, first.status)
+	require.Equal(t, http.StatusOK, first.Status)
 	second := e.doWith(plain, http.MethodPost, "", "application/json", exchangeBody(id))
-	assert.Equal(t, http.StatusUnauthorized, second.status)
-	assert.Equal(t, "unknown or already used temporary session id", second.errorText(t))
-	assert.Empty(t, second.header.Values("Set-Cookie"))
+	assert.Equal(t, http.StatusUnauthorized, second.Status)
+	assert.Equal(t, "unknown or already used temporary session id", second.ErrorText(t))
+	assert.Empty(t, second.Header.Values("Set-Cookie"))
 
 	unknown := e.exchange("never-given")
-	assert.Equal(t, http.StatusUnauthorized, unknown.status)
-	assert.Equal(t, "unknown or already used temporary session id", unknown.errorText(t))
+	assert.Equal(t, http.StatusUnauthorized, unknown.Status)
+	assert.Equal(t, "unknown or already used temporary session id", unknown.ErrorText(t))
 
 	late := e.temp(`{"name":"3rd","domain":"default"}`)
 	e.clock.Add(time.Minute)
-	assert.Equal(t, http.StatusUnauthorized, e.exchange(late).status)
+	assert.Equal(t, http.StatusUnauthorized, e.exchange(late).Status)
 	temps, _ := e.h.Len()
 	assert.Zero(t, temps, "a late id is dropped when it is tried")
 }
@@ -262,30 +212,30 @@ func TestAdminCredentials(t *testing.T) {
 	tests := []struct {
 		name, auth, want string
 	}{
-		{"wrong password", basic(adminLogin, "wrong"), "wrong admin name or password"},
-		{"wrong login", basic("root", adminPassword), "wrong admin name or password"},
-		{"a user's credentials", basic("alice", "wonderland"), "wrong admin name or password"},
-		{"password over 72 bytes", basic(adminLogin, adminPassword+strings.Repeat("x", 72)), "wrong admin name or password"},
+		{"wrong password", servertest.Basic(adminLogin, "wrong"), "wrong admin name or password"},
+		{"wrong login", servertest.Basic("root", adminPassword), "wrong admin name or password"},
+		{"a user's credentials", servertest.Basic("alice", "wonderland"), "wrong admin name or password"},
+		{"password over 72 bytes", servertest.Basic(adminLogin, adminPassword+strings.Repeat("x", 72)), "wrong admin name or password"},
 		{"none", "", "send the admin credentials as Authorization: Basic base64(ADMIN:PASSWORD)"},
 		{"not Basic", "session abc", "send the admin credentials as Authorization: Basic base64(ADMIN:PASSWORD)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.doWith(plain, http.MethodPost, tt.auth, "application/json", ask)
-			assert.Equal(t, http.StatusUnauthorized, r.status)
-			assert.Equal(t, tt.want, r.errorText(t))
-			assert.Empty(t, r.header.Get("WWW-Authenticate"), "no browser dialog")
+			assert.Equal(t, http.StatusUnauthorized, r.Status)
+			assert.Equal(t, tt.want, r.ErrorText(t))
+			assert.Empty(t, r.Header.Get("WWW-Authenticate"), "no browser dialog")
 			temps, _ := e.h.Len()
 			assert.Zero(t, temps)
 		})
 	}
 
 	t.Run("no admin configured", func(t *testing.T) {
-		h := New(Config{Users: demo()})
+		h := New(Config{Users: servertest.DemoUsers()})
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(ask))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", basic(adminLogin, adminPassword))
+		req.Header.Set("Authorization", servertest.Basic(adminLogin, adminPassword))
 		h.ServeHTTP(rec, req)
 		assert.Equal(t, http.StatusUnauthorized, rec.Code)
 	})
@@ -305,13 +255,13 @@ func TestNotFound(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.doWith(plain, http.MethodPost, e.adminOK, "application/json", tt.ask)
-			assert.Equal(t, http.StatusNotFound, r.status)
-			assert.Equal(t, tt.want, r.errorText(t))
+			assert.Equal(t, http.StatusNotFound, r.Status)
+			assert.Equal(t, tt.want, r.ErrorText(t))
 		})
 	}
 	t.Run("only for the admin", func(t *testing.T) {
-		r := e.doWith(plain, http.MethodPost, basic(adminLogin, "x"), "application/json", `{"name":"3rd","domain":"nowhere"}`)
-		assert.Equal(t, http.StatusUnauthorized, r.status, "nobody else learns which domains exist")
+		r := e.doWith(plain, http.MethodPost, servertest.Basic(adminLogin, "x"), "application/json", `{"name":"3rd","domain":"nowhere"}`)
+		assert.Equal(t, http.StatusUnauthorized, r.Status, "nobody else learns which domains exist")
 	})
 }
 
@@ -341,8 +291,8 @@ func TestBadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.doWith(plain, http.MethodPost, e.adminOK, tt.contentType, tt.body)
-			assert.Equal(t, tt.status, r.status, r.body)
-			assert.NotEmpty(t, r.errorText(t))
+			assert.Equal(t, tt.status, r.Status, r.Text())
+			assert.NotEmpty(t, r.ErrorText(t))
 		})
 	}
 }
@@ -350,46 +300,46 @@ func TestBadRequests(t *testing.T) {
 func TestMethods(t *testing.T) {
 	e := newEnv(t)
 	r := e.do(http.MethodPut, "", `{}`)
-	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
-	assert.Equal(t, "GET, POST, DELETE, OPTIONS", r.header.Get("Allow"))
-	assert.NotEmpty(t, r.errorText(t))
+	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
+	assert.Equal(t, "GET, POST, DELETE, OPTIONS", r.Header.Get("Allow"))
+	assert.NotEmpty(t, r.ErrorText(t))
 }
 
 func TestGetAndDelete(t *testing.T) {
 	e := newEnv(t)
 	r := e.do(http.MethodGet, "", "")
-	assert.Equal(t, http.StatusUnauthorized, r.status, "no session yet")
-	assert.Equal(t, "no session: log in first", r.errorText(t))
+	assert.Equal(t, http.StatusUnauthorized, r.Status, "no session yet")
+	assert.Equal(t, "no session: log in first", r.ErrorText(t))
 
-	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","username":"41","domain":"default"}`)).status)
-	require.Equal(t, http.StatusOK, e.do(http.MethodGet, "", "").status)
+	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","username":"41","domain":"default"}`)).Status)
+	require.Equal(t, http.StatusOK, e.do(http.MethodGet, "", "").Status)
 
 	// A header replaces the cookie: a bad one finds nothing, cookie or not.
-	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "session nope", "").status)
-	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "Bearer x", "").status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "session nope", "").Status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "Bearer x", "").Status)
 
 	d := e.do(http.MethodDelete, "", "")
-	assert.Equal(t, http.StatusOK, d.status)
-	assert.JSONEq(t, `{}`, d.body)
-	cookies := (&http.Response{Header: d.header}).Cookies()
+	assert.Equal(t, http.StatusOK, d.Status)
+	assert.JSONEq(t, `{}`, d.Text())
+	cookies := (&http.Response{Header: d.Header}).Cookies()
 	require.Len(t, cookies, 1)
 	assert.Equal(t, -1, cookies[0].MaxAge, "the cookie is expired")
 	_, sessions := e.h.Len()
 	assert.Zero(t, sessions)
-	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "", "").status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "", "").Status)
 
 	again := e.do(http.MethodDelete, "", "")
-	assert.Equal(t, http.StatusOK, again.status, "DELETE never fails")
-	assert.Equal(t, http.StatusOK, e.do(http.MethodDelete, "session unknown", "").status)
+	assert.Equal(t, http.StatusOK, again.Status, "DELETE never fails")
+	assert.Equal(t, http.StatusOK, e.do(http.MethodDelete, "session unknown", "").Status)
 
 	// DELETE with the header ends that session, and leaves cookies alone.
 	other := e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`))
 	var info Info
-	require.NoError(t, json.Unmarshal([]byte(other.body), &info))
+	require.NoError(t, json.Unmarshal([]byte(other.Text()), &info))
 	h := e.doWith(plain, http.MethodDelete, "session "+info.Session, "", "")
-	assert.Equal(t, http.StatusOK, h.status)
-	assert.Empty(t, h.header.Values("Set-Cookie"))
-	assert.Equal(t, http.StatusUnauthorized, e.doWith(plain, http.MethodGet, "session "+info.Session, "", "").status)
+	assert.Equal(t, http.StatusOK, h.Status)
+	assert.Empty(t, h.Header.Values("Set-Cookie"))
+	assert.Equal(t, http.StatusUnauthorized, e.doWith(plain, http.MethodGet, "session "+info.Session, "", "").Status)
 }
 
 // TestExchangeReplaces: an exchange ends the session the browser had.
@@ -397,33 +347,33 @@ func TestExchangeReplaces(t *testing.T) {
 	e := newEnv(t)
 	first := e.exchange(e.temp(`{"name":"3rd","username":"40","domain":"default"}`))
 	var old Info
-	require.NoError(t, json.Unmarshal([]byte(first.body), &old))
-	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).status)
-	assert.Equal(t, http.StatusUnauthorized, e.doWith(plain, http.MethodGet, "session "+old.Session, "", "").status)
+	require.NoError(t, json.Unmarshal([]byte(first.Text()), &old))
+	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).Status)
+	assert.Equal(t, http.StatusUnauthorized, e.doWith(plain, http.MethodGet, "session "+old.Session, "", "").Status)
 	r := e.do(http.MethodGet, "", "")
-	assert.JSONEq(t, `{"type":"domain","domain":"acme","name":"acme"}`, r.body)
+	assert.JSONEq(t, `{"type":"domain","domain":"acme","name":"acme"}`, r.Text())
 }
 
 // TestSessionLifetimes: 8 hours idle or 24 in all, on the handler's clock.
 func TestSessionLifetimes(t *testing.T) {
 	e := newEnv(t)
-	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).status)
+	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).Status)
 	for range 3 {
 		e.clock.Add(7 * time.Hour)
-		require.Equal(t, http.StatusOK, e.do(http.MethodGet, "", "").status, "a use keeps it alive")
+		require.Equal(t, http.StatusOK, e.do(http.MethodGet, "", "").Status, "a use keeps it alive")
 	}
 	e.clock.Add(3 * time.Hour) // 24 h in all
-	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "", "").status)
+	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "", "").Status)
 
-	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).status)
+	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).Status)
 	e.clock.Add(8 * time.Hour)
-	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "", "").status, "8 hours idle")
+	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "", "").Status, "8 hours idle")
 }
 
 func TestSweep(t *testing.T) {
 	e := newEnv(t)
 	e.temp(`{"name":"3rd","domain":"acme"}`)
-	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).status)
+	require.Equal(t, http.StatusOK, e.exchange(e.temp(`{"name":"3rd","domain":"acme"}`)).Status)
 	temps, sessions := e.h.Sweep()
 	assert.Zero(t, temps+sessions)
 	e.clock.Add(TempLife)

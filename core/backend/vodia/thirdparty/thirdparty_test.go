@@ -391,14 +391,14 @@ func TestNotInTheBrowserBuild(t *testing.T) {
 	}
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	cmd := exec.CommandContext(t.Context(), goTool, "list", "-deps", "./wasm")
-	cmd.Dir = filepath.Join("..", "..", "..")
+	cmd.Dir = filepath.Join("..", "..", "..", "..")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.NotContains(t, string(out), "core/backend/vodia/thirdparty")
 
 	cmd = exec.CommandContext(t.Context(), goTool, "list", "./core/backend/vodia/thirdparty")
-	cmd.Dir = filepath.Join("..", "..", "..")
+	cmd.Dir = filepath.Join("..", "..", "..", "..")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err = cmd.CombinedOutput()
 	assert.Error(t, err, "under js/wasm the package has no files: %s", out)

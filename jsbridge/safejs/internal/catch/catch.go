@@ -1,7 +1,7 @@
 //go:build js && wasm
 
-// Changed from github.com/hack-pad/safejs v0.1.0 by the pbxauth authors:
-// a recovered value is described without fmt (see README.md in jsbridge/safejs).
+// Changed from github.com/hack-pad/safejs v0.1.1 by the pbxauth authors:
+// a recovered value is described without fmt (see PATCHES).
 
 // Package catch runs functions and returns panic values as errors instead.
 package catch
@@ -10,7 +10,7 @@ import (
 	"errors"
 	"syscall/js"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/stackerr"
+	"github.com/hack-pad/safejs/internal/stackerr"
 )
 
 // Try runs fn and returns the result. If fn panicked, the panic value is returned as an error instead.

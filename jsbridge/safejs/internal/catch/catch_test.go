@@ -7,7 +7,7 @@ import (
 	"syscall/js"
 	"testing"
 
-	"github.com/pbxauth/pbxauth/jsbridge/safejs/internal/assert"
+	"github.com/hack-pad/safejs/internal/assert"
 )
 
 func TestTry(t *testing.T) {

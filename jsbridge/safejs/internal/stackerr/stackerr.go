@@ -1,7 +1,7 @@
 //go:build js && wasm
 
-// Changed from github.com/hack-pad/safejs v0.1.0 by the pbxauth authors:
-// no fmt.Formatter; the stack is written with strconv (see README.md in jsbridge/safejs).
+// Changed from github.com/hack-pad/safejs v0.1.1 by the pbxauth authors:
+// no fmt.Formatter; the stack is written with strconv (see PATCHES).
 
 // Package stackerr adds stack traces to verbose error messages.
 package stackerr

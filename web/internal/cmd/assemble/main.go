@@ -1,6 +1,8 @@
-// Command assemble writes the npm package pbxauth into web/npm (or the
-// folder given), from web/internal/site and the module that make build put in
-// web/internal/site/dist; see package github.com/pbxauth/pbxauth/web/npm.
+// Command assemble writes the npm package pbxauth into out/npm (or the folder
+// given): its sources from web/npm, and what it takes from web/internal/site
+// and the module that make build put in web/internal/site/dist; see package
+// github.com/pbxauth/pbxauth/web/internal/npmpkg. `cd out/npm && npm pack`
+// then makes the tarball.
 //
 //	go run ./web/internal/cmd/assemble [OUT]
 //
@@ -16,7 +18,7 @@ import (
 )
 
 func main() {
-	out := filepath.Join("web", "npm")
+	out := filepath.Join("out", "npm")
 	if len(os.Args) > 2 {
 		fmt.Fprintln(os.Stderr, "usage: go run ./web/internal/cmd/assemble [OUT]")
 		os.Exit(2)

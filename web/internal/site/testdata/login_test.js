@@ -1,14 +1,20 @@
 // Runs web/internal/site/login.js, the login overlay's script, against a small fake
 // DOM in Node's vm, and checks its side of the overlay protocol
-// (web/PROTOCOL.md, "The login overlay"). TestLoginScriptBehaviour in
-// site_test.go runs it: node testdata/login_test.js login.js
+// (web/PROTOCOL.md, "The login overlay"; the Go package core/overlay defines
+// it). TestLoginScriptBehaviour in site_test.go runs it:
+// node testdata/login_test.js login.js
 // It prints "ok" and exits 0, or prints the failures and exits 1. Timers are
-// fake: the 20 s deadline is fired by hand, nothing waits.
+// fake: the 20 s deadline is fired by hand, nothing waits. The options the
+// page must take and refuse, and the messages it posts, are those of
+// core/overlay/testdata/login_page.json, which core/overlay's tests check
+// the Go side against.
 'use strict';
 const fs = require('fs');
+const path = require('path');
 const vm = require('vm');
 
 const code = fs.readFileSync(process.argv[2], 'utf8');
+const vectors = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../../core/overlay/testdata/login_page.json'), 'utf8'));
 const failures = [];
 function check(cond, what) { if (!cond) failures.push(what); }
 const flush = () => new Promise((r) => setImmediate(r));
@@ -195,6 +201,36 @@ async function main() {
   p.key('Escape');
   p.key('a');
   check(p.posted.filter((m) => m.msg.pbxauth === 'close' && m.target === APP).length === 2, 'close ' + JSON.stringify(p.posted));
+
+  // The options core/overlay takes, the page takes; those it refuses, the page refuses.
+  for (const o of vectors.options.accept) {
+    p = load(hash);
+    p.message(o, fromParent());
+    p.submit('alice', 'wonderland');
+    check(p.fetches.length === 1 && p.els.status.textContent === '', 'options not taken: ' + JSON.stringify(o) + ': ' + p.els.status.textContent);
+    if (p.fetches.length === 1) {
+      const a = p.fetches[0].body.auth;
+      check(a.notoken === (o.notoken || false) && a.application === (o.application || '') && a.origin === (o.origin || APP),
+        'options ' + JSON.stringify(o) + ' sent as ' + JSON.stringify(a));
+      check(p.fetches[0].url === '/rest/auth/' + (o.subid ? '?subid=' + o.subid : ''), 'options ' + JSON.stringify(o) + ' url ' + p.fetches[0].url);
+    }
+  }
+  for (const o of vectors.options.refuse) {
+    p = load(hash);
+    p.message(o, fromParent());
+    check(/options/.test(p.els.status.textContent), 'options without a word: ' + JSON.stringify(o));
+    p.submit('alice', 'wonderland');
+    check(p.fetches.length === 0, 'options taken: ' + JSON.stringify(o));
+  }
+
+  // Every message the page posted is one that core/overlay takes, and every
+  // one of those was posted.
+  const canonical = (v) => JSON.stringify(v, (k, x) => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.keys(x).sort().reduce((o, key) => { o[key] = x[key]; return o; }, {}) : x));
+  const known = new Set(vectors.fromPage.map(canonical));
+  const seen = new Set(allPosted.map((m) => canonical(m.msg)));
+  for (const m of seen) check(known.has(m), 'a message not in login_page.json: ' + m);
+  for (const m of known) check(seen.has(m), 'a message of login_page.json never posted: ' + m);
 
   // Nothing ever posted carries a password.
   const all = JSON.stringify(allPosted);

@@ -1,4 +1,4 @@
-package token
+package store
 
 import (
 	"encoding/json"
@@ -23,14 +23,14 @@ func stateTime(n int64) time.Time {
 	return time.UnixMilli(ms - 62135596800000).UTC() // from 0001-01-01
 }
 
-// FuzzStore checks the token store against tokens as a state file gives
+// FuzzTokens checks the token store against tokens as a state file gives
 // them, whatever their value, class, origin and times: a token that
 // Restore keeps is alive and found by its value alone (not by another
 // value, not after its revocation), its expiry in a reply is after now and
 // is Expires in milliseconds, a use makes a refreshable or longLogin token
 // live a day or a week from now, what Restore reports kept is what the
 // store holds, and a Snapshot, through JSON, restores to the same.
-func FuzzStore(f *testing.F) {
+func FuzzTokens(f *testing.F) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC).UnixMilli() + 62135596800000
 	f.Add("t0k", int64(1), "", "https://app.example", now-1000, now-1000, "t0k2", "other")
 	f.Add("t0k", int64(1), wire.TokenRefreshable, "", now-int64(48*time.Hour/time.Millisecond), now-1, "t0k", "")
@@ -56,7 +56,7 @@ func FuzzStore(f *testing.F) {
 		require.NoError(t, json.Unmarshal(data, &list))
 		tok, twin = list[0], list[1] // an origin that is not UTF-8 comes back with U+FFFD
 
-		s := New()
+		s := NewTokens()
 		s.Now = func() time.Time { return clock }
 		kept := s.Restore(list)
 		assert.Equal(t, s.Len(), kept, "Restore reports %d kept of %d, and the store holds %d", kept, len(list), s.Len())
@@ -88,7 +88,7 @@ func FuzzStore(f *testing.F) {
 		require.NoError(t, err)
 		var saved []Token
 		require.NoError(t, json.Unmarshal(data, &saved))
-		s2 := New()
+		s2 := NewTokens()
 		s2.Now = s.Now
 		assert.Equal(t, s.Len(), s2.Restore(saved))
 		again, ok := s2.Get(value)
@@ -108,7 +108,7 @@ func FuzzStore(f *testing.F) {
 		case wire.TokenLongLogin:
 			assert.Equal(t, clock.Add(LongLoginIdle), used.Expires())
 		default:
-			assert.False(t, ValidClass(class) && class != "", "%q", class)
+			assert.False(t, ValidTokenClass(class) && class != "", "%q", class)
 			assert.Equal(t, tok.Created.Add(FixedLife), used.Expires())
 		}
 		assert.True(t, s.Revoke(value))
@@ -118,11 +118,11 @@ func FuzzStore(f *testing.F) {
 	})
 }
 
-// TestRestoreCountsTwice: Restore counts a value given twice once, as the
+// TestTokensRestoreCountsTwice: Restore counts a value given twice once, as the
 // store keeps it once (the later one), so that LoadState's log reports what
 // was restored and dropped.
-func TestRestoreCountsTwice(t *testing.T) {
-	s := New()
+func TestTokensRestoreCountsTwice(t *testing.T) {
+	s := NewTokens()
 	now := s.Now()
 	tok := Token{Value: "v", Created: now, LastUsed: now}
 	assert.Equal(t, 1, s.Restore([]Token{tok, tok}))

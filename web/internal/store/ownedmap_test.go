@@ -1,16 +1,14 @@
-package ownedmap_test
+package store
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/pbxauth/pbxauth/web/internal/ownedmap"
 )
 
-func TestAddDropsTheOwnersOldestOverItsCap(t *testing.T) {
-	m := ownedmap.New[string, string]()
-	caps := ownedmap.Caps{PerOwner: 2}
+func TestOwnedMapAddDropsTheOwnersOldestOverItsCap(t *testing.T) {
+	m := newOwnedMap[string, string]()
+	caps := bounds{PerOwner: 2}
 	assert.Empty(t, m.Add("a1", 1, "a1", caps))
 	assert.Empty(t, m.Add("b1", 2, "b1", caps))
 	assert.Empty(t, m.Add("a2", 1, "a2", caps))
@@ -22,20 +20,20 @@ func TestAddDropsTheOwnersOldestOverItsCap(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestAddDropsTheOldestOfAllOverTheTotal(t *testing.T) {
-	m := ownedmap.New[string, int]()
-	caps := ownedmap.Caps{PerOwner: 10, Total: 3}
+func TestOwnedMapAddDropsTheOldestOfAllOverTheTotal(t *testing.T) {
+	m := newOwnedMap[string, int]()
+	caps := bounds{PerOwner: 10, Total: 3}
 	for i, k := range []string{"a", "b", "c"} {
 		assert.Empty(t, m.Add(k, int64(i), i, caps))
 	}
-	assert.Equal(t, []int{0, 1}, m.Add("d", 9, 3, ownedmap.Caps{Total: 2}))
+	assert.Equal(t, []int{0, 1}, m.Add("d", 9, 3, bounds{Total: 2}))
 	assert.Equal(t, []int{2, 3}, m.Values())
 	assert.Equal(t, 0, m.Owned(0), "an owner whose last entry went is forgotten")
 }
 
-func TestAddReplacesTheSameKeyAsTheNewest(t *testing.T) {
-	m := ownedmap.New[string, int]()
-	caps := ownedmap.Caps{PerOwner: 2}
+func TestOwnedMapAddReplacesTheSameKeyAsTheNewest(t *testing.T) {
+	m := newOwnedMap[string, int]()
+	caps := bounds{PerOwner: 2}
 	m.Add("a", 1, 1, caps)
 	m.Add("b", 1, 2, caps)
 	assert.Empty(t, m.Add("a", 1, 3, caps), "a key added again is no new entry")
@@ -43,18 +41,18 @@ func TestAddReplacesTheSameKeyAsTheNewest(t *testing.T) {
 	assert.Equal(t, []int{2}, m.Add("c", 1, 4, caps))
 }
 
-func TestNoCaps(t *testing.T) {
-	m := ownedmap.New[int, int]()
+func TestOwnedMapNoCaps(t *testing.T) {
+	m := newOwnedMap[int, int]()
 	for i := range 1000 {
-		assert.Empty(t, m.Add(i, 1, i, ownedmap.Caps{}))
+		assert.Empty(t, m.Add(i, 1, i, bounds{}))
 	}
 	assert.Equal(t, 1000, m.Len())
 }
 
-func TestDeleteAndDeleteFunc(t *testing.T) {
-	m := ownedmap.New[int, int]()
+func TestOwnedMapDeleteAndDeleteFunc(t *testing.T) {
+	m := newOwnedMap[int, int]()
 	for i := range 6 {
-		m.Add(i, int64(i%2), i, ownedmap.Caps{})
+		m.Add(i, int64(i%2), i, bounds{})
 	}
 	v, ok := m.Delete(3)
 	assert.True(t, ok)

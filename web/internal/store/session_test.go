@@ -1,4 +1,4 @@
-package session
+package store
 
 import (
 	"encoding/base64"
@@ -12,23 +12,21 @@ import (
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/web/testclock"
-	"github.com/pbxauth/pbxauth/web/internal/token"
 )
 
-// clock is a fake time source that tests move by hand.
-type clock = testclock.Manual
-
-func newStore() (*Store, *clock) {
-	c := testclock.NewManual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	s := New()
+// newSessions returns a store of sessions and one of tokens on a fake clock
+// at start.
+func newSessions() (*Sessions, *clock) {
+	c := testclock.NewManual(start)
+	s := NewSessions()
 	s.Now = c.Now
-	s.Tokens = token.New()
+	s.Tokens = NewTokens()
 	s.Tokens.Now = c.Now
 	return s, c
 }
 
-func TestCreateGet(t *testing.T) {
-	s, _ := newStore()
+func TestSessionCreateGet(t *testing.T) {
+	s, _ := newSessions()
 	a := s.Create(101, "default", "")
 	b := s.Create(101, "default", "tab1")
 	assert.NotEqual(t, a.ID, b.ID)
@@ -48,8 +46,8 @@ func TestCreateGet(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestChanges(t *testing.T) {
-	s, _ := newStore()
+func TestSessionChanges(t *testing.T) {
+	s, _ := newSessions()
 	a := s.Create(101, "default", "")
 
 	got, ok := s.SelectCompany(a.ID, "acme")
@@ -74,8 +72,8 @@ func TestChanges(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestDelete(t *testing.T) {
-	s, _ := newStore()
+func TestSessionDelete(t *testing.T) {
+	s, _ := newSessions()
 	a := s.Create(101, "default", "")
 	s.Delete(a.ID)
 	_, ok := s.Get(a.ID)
@@ -84,7 +82,7 @@ func TestDelete(t *testing.T) {
 	assert.Equal(t, 0, s.Len())
 }
 
-func TestExpiry(t *testing.T) {
+func TestSessionExpiry(t *testing.T) {
 	tests := []struct {
 		name  string
 		steps []time.Duration // each step is followed by a Get
@@ -98,7 +96,7 @@ func TestExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := newStore()
+			s, c := newSessions()
 			a := s.Create(1, "c", "")
 			ok := false
 			for _, d := range tt.steps {
@@ -113,8 +111,8 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-func TestSweep(t *testing.T) {
-	s, c := newStore()
+func TestSessionSweep(t *testing.T) {
+	s, c := newSessions()
 	old := s.Create(1, "c", "")
 	c.Add(5 * time.Hour)
 	young := s.Create(2, "c", "")
@@ -128,30 +126,42 @@ func TestSweep(t *testing.T) {
 	assert.True(t, ok)
 }
 
+// TestConcurrentUse: sessions, with and without a token, and their tokens,
+// used, swept and ended from goroutines at once (run it with -race); a
+// lookup of a session made from a token takes the token store's lock under
+// its own.
 func TestConcurrentUse(t *testing.T) {
-	s, c := newStore()
+	s, c := newSessions()
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			a := s.Create(int64(i), "c", "")
+			tok := s.Tokens.Create(int64(i), wire.TokenRefreshable, "")
+			a := s.CreateFromToken(tok.Value, int64(i), "c", "")
+			b := s.Create(int64(i), "c", "")
 			for range 100 {
 				s.Get(a.ID)
-				s.ResetPhonePassword(a.ID)
+				s.ResetPhonePassword(b.ID)
+				s.Tokens.Use(tok.Value)
+				s.Tokens.Get(tok.Value)
 				c.Add(time.Second)
 				s.Sweep()
+				s.Tokens.Sweep()
 			}
 			s.Delete(a.ID)
+			s.Delete(b.ID)
+			s.Tokens.Revoke(tok.Value)
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, 0, s.Len())
+	assert.Zero(t, s.Len())
+	assert.Zero(t, s.Tokens.Len())
 }
 
 // TestTokenBound: a session made from a token lives no longer than the
 // token, and its uses keep a refreshable token alive.
 func TestTokenBound(t *testing.T) {
 	t.Run("dies with its token", func(t *testing.T) {
-		s, c := newStore()
+		s, c := newSessions()
 		tok := s.Tokens.Create(1, "", "")
 		a := s.CreateFromToken(tok.Value, 1, "c", "")
 		assert.Equal(t, tok.Value, a.Token)
@@ -166,7 +176,7 @@ func TestTokenBound(t *testing.T) {
 		assert.Zero(t, s.Len())
 	})
 	t.Run("its use is the token's", func(t *testing.T) {
-		s, c := newStore()
+		s, c := newSessions()
 		tok := s.Tokens.Create(1, wire.TokenRefreshable, "")
 		a := s.CreateFromToken(tok.Value, 1, "c", "")
 		c.Add(7 * time.Hour)
@@ -177,7 +187,7 @@ func TestTokenBound(t *testing.T) {
 		assert.Equal(t, c.Now(), got.LastUsed, "a call of the session used the token")
 	})
 	t.Run("the session's own limits stand", func(t *testing.T) {
-		s, c := newStore()
+		s, c := newSessions()
 		tok := s.Tokens.Create(1, wire.TokenLongLogin, "")
 		a := s.CreateFromToken(tok.Value, 1, "c", "")
 		c.Add(DefaultIdleTimeout)
@@ -186,7 +196,7 @@ func TestTokenBound(t *testing.T) {
 		assert.True(t, s.Tokens.Alive(tok.Value), "the token outlives the session")
 	})
 	t.Run("no token store", func(t *testing.T) {
-		s, _ := newStore()
+		s, _ := newSessions()
 		s.Tokens = nil
 		a := s.CreateFromToken("some-token", 1, "c", "")
 		_, ok := s.Get(a.ID)
@@ -198,7 +208,7 @@ func TestTokenBound(t *testing.T) {
 }
 
 func TestDeleteByToken(t *testing.T) {
-	s, _ := newStore()
+	s, _ := newSessions()
 	tok := s.Tokens.Create(1, "", "")
 	a := s.CreateFromToken(tok.Value, 1, "c", "")
 	b := s.CreateFromToken(tok.Value, 1, "c", "tab1")
@@ -215,7 +225,7 @@ func TestDeleteByToken(t *testing.T) {
 }
 
 func TestSweepDeadTokens(t *testing.T) {
-	s, c := newStore()
+	s, c := newSessions()
 	tok := s.Tokens.Create(1, wire.TokenRefreshable, "")
 	a := s.CreateFromToken(tok.Value, 1, "c", "")
 	c.Add(time.Hour)
@@ -228,9 +238,9 @@ func TestSweepDeadTokens(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// TestOnEnd: every way a session ends is reported once.
-func TestOnEnd(t *testing.T) {
-	s, c := newStore()
+// TestSessionOnEnd: every way a session ends is reported once.
+func TestSessionOnEnd(t *testing.T) {
+	s, c := newSessions()
 	var mu sync.Mutex
 	var ended []string
 	s.OnEnd = func(ss Session) {
@@ -262,10 +272,10 @@ func TestOnEnd(t *testing.T) {
 	assert.Equal(t, []string{"deleted", "revoked", "idle", "swept", "token died"}, ended)
 }
 
-// TestPeek: a look is no use of the session nor of its token, and a look
+// TestSessionPeek: a look is no use of the session nor of its token, and a look
 // at an ended session ends it as Get would.
-func TestPeek(t *testing.T) {
-	s, c := newStore()
+func TestSessionPeek(t *testing.T) {
+	s, c := newSessions()
 	var ended []string
 	s.OnEnd = func(ss Session) { ended = append(ended, ss.SubID) }
 	tok := s.Tokens.Create(1, wire.TokenRefreshable, "")
@@ -300,11 +310,11 @@ func TestPeek(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// TestSnapshotRestore: a new store takes what Snapshot returned; the
+// TestSessionSnapshotRestore: a new store takes what Snapshot returned; the
 // sessions that have expired, or whose token is not alive, are dropped and
 // OnEnd hears of them.
-func TestSnapshotRestore(t *testing.T) {
-	s, c := newStore()
+func TestSessionSnapshotRestore(t *testing.T) {
+	s, c := newSessions()
 	tok := s.Tokens.Create(101, wire.TokenRefreshable, "")
 	fromToken := s.CreateFromToken(tok.Value, 101, "acme", "tab1")
 	orphan := s.CreateFromToken("gone", 102, "default", "") // its token is not restored
@@ -316,7 +326,7 @@ func TestSnapshotRestore(t *testing.T) {
 	snap := s.Snapshot()
 	assert.Len(t, snap, 4)
 
-	r, c2 := newStore()
+	r, c2 := newSessions()
 	c2.Add(c.Now().Add(DefaultIdleTimeout - time.Hour).Sub(c2.Now()))
 	var ended []string
 	r.OnEnd = func(ss Session) { ended = append(ended, ss.ID) }
@@ -333,7 +343,7 @@ func TestSnapshotRestore(t *testing.T) {
 }
 
 func TestCapPerUserEndsTheUsersOldest(t *testing.T) {
-	s, c := newStore()
+	s, c := newSessions()
 	s.MaxPerUser = 3
 	var ended []Session
 	s.OnEnd = func(ss Session) { ended = append(ended, ss) }
@@ -367,7 +377,7 @@ func TestCapPerUserEndsTheUsersOldest(t *testing.T) {
 }
 
 func TestCapInAllEndsTheOldest(t *testing.T) {
-	s, _ := newStore()
+	s, _ := newSessions()
 	s.MaxSessions = 2
 	var ended []string
 	s.OnEnd = func(ss Session) { ended = append(ended, ss.ID) }
@@ -382,13 +392,13 @@ func TestCapInAllEndsTheOldest(t *testing.T) {
 	}
 }
 
-func TestRestoreKeepsTheCaps(t *testing.T) {
-	s, _ := newStore()
+func TestSessionRestoreKeepsTheCaps(t *testing.T) {
+	s, _ := newSessions()
 	var list []Session
 	for range 5 {
 		list = append(list, s.Create(101, "default", ""))
 	}
-	r, _ := newStore()
+	r, _ := newSessions()
 	r.Now = s.Now
 	r.MaxPerUser = 2
 	var ended []string
@@ -401,7 +411,7 @@ func TestRestoreKeepsTheCaps(t *testing.T) {
 // A session is found only by its whole id: the store keys them by digest,
 // and neither a prefix nor a case variant finds one.
 func TestLookupNeedsTheWholeID(t *testing.T) {
-	s, _ := newStore()
+	s, _ := newSessions()
 	a := s.Create(101, "default", "")
 	for _, id := range []string{a.ID[:len(a.ID)-1], a.ID + "x", "", strings.ToUpper(a.ID)} {
 		if id == a.ID {

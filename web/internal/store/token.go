@@ -1,46 +1,19 @@
-// Package token keeps the local PBX server's login tokens in memory: the
-// vendor's API tokens, which let a login outlive its session (a page reload,
-// a closed browser) without asking for the password again.
-//
-// A login with a username and a password makes one (unless it asks for none),
-// bound to the user and to the origin of the application that logged in; a
-// token login presents it to start a new session. How long a token lives
-// depends on its class, the login's "application":
-//
-//   - "" (the default): 24 hours from its creation, used or not; then the
-//     user must log in again, which is what the vendor's "forces a logout"
-//     means;
-//   - "refreshable": until a day passes without use;
-//   - "longLogin": until a week passes without use.
-//
-// A use is a token login, or any call of a session made from the token.
-// Dead tokens are dropped when they are looked up and by Sweep.
-//
-// A user holds at most MaxPerUser tokens, and the store MaxTokens in all: a
-// new token over either cap kills the oldest (of the user, or of all), and
-// with it the sessions made from it. Tokens are found by the SHA-256 digest
-// of their value, so that the time a lookup takes says nothing of how much of
-// a token an attacker got right.
-package token
+package store
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"github.com/pbxauth/pbxauth/web/internal/secret"
 	"sync"
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
-	"github.com/pbxauth/pbxauth/web/internal/ownedmap"
 )
 
-// Default caps of a store, as web/PROTOCOL.md states them.
+// Default caps of Tokens, as web/PROTOCOL.md states them.
 const (
-	DefaultMaxPerUser = 100
-	DefaultMaxTokens  = 100_000
+	DefaultMaxTokensPerUser = 100
+	DefaultMaxTokens        = 100_000
 )
 
-// Lifetimes of the classes, as web/PROTOCOL.md states them.
+// Lifetimes of the token classes, as web/PROTOCOL.md states them.
 const (
 	// FixedLife is how long a token of the default class lives, whatever its use.
 	FixedLife = 24 * time.Hour
@@ -50,13 +23,13 @@ const (
 	LongLoginIdle = 7 * 24 * time.Hour
 )
 
-// ValidClass reports whether class is a token class a login may ask for: "",
-// wire.TokenRefreshable or wire.TokenLongLogin.
-func ValidClass(class string) bool {
+// ValidTokenClass reports whether class is a token class a login may ask
+// for: "", wire.TokenRefreshable or wire.TokenLongLogin.
+func ValidTokenClass(class string) bool {
 	return class == "" || class == wire.TokenRefreshable || class == wire.TokenLongLogin
 }
 
-// Token is one login token. The store hands out copies. The JSON names are
+// Token is one login token. Tokens hands out copies. The JSON names are
 // those of the server's state file (-state).
 type Token struct {
 	// Value is 32 random bytes, base64url: what the client keeps and presents.
@@ -95,9 +68,33 @@ func (t *Token) deadAt(now time.Time) bool {
 	return !now.Before(t.Expires())
 }
 
-// Store holds tokens. Its zero value is not usable; call New. Set the fields
-// before the store is first used.
-type Store struct {
+// Tokens holds the local PBX server's login tokens: the vendor's API
+// tokens, which let a login outlive its session (a page reload, a closed
+// browser) without asking for the password again.
+//
+// A login with a username and a password makes one (unless it asks for
+// none), bound to the user and to the origin of the application that logged
+// in; a token login presents it to start a new session. How long a token
+// lives depends on its class, the login's "application":
+//
+//   - "" (the default): 24 hours from its creation, used or not; then the
+//     user must log in again, which is what the vendor's "forces a logout"
+//     means;
+//   - "refreshable": until a day passes without use;
+//   - "longLogin": until a week passes without use.
+//
+// A use is a token login, or any call of a session made from the token.
+// Dead tokens are dropped when they are looked up and by Sweep.
+//
+// A user holds at most MaxPerUser tokens, and the store MaxTokens in all: a
+// new token over either cap kills the oldest (of the user, or of all), and
+// with it the sessions made from it. Tokens are found by the Digest of
+// their value, so that the time a lookup takes says nothing of how much of
+// a token an attacker got right.
+//
+// Its zero value is not usable; call NewTokens. Set the fields before the
+// store is first used.
+type Tokens struct {
 	// Now is the clock; tests and the server's -test-clock replace it.
 	Now func() time.Time
 	// MaxPerUser caps the tokens of one user, MaxTokens those of all users:
@@ -107,27 +104,22 @@ type Store struct {
 	MaxTokens  int
 
 	mu     sync.Mutex
-	tokens *ownedmap.Map[key, *Token] // by the digest of their value
+	tokens *ownedMap[Digest, *Token] // by the digest of their value
 }
 
-// key is the digest of a secret, by which the store finds it.
-type key = secret.Digest
-
-var keyOf = secret.DigestOf
-
-// New returns an empty store with the default caps, on the real clock.
-func New() *Store {
-	return &Store{Now: time.Now, MaxPerUser: DefaultMaxPerUser, MaxTokens: DefaultMaxTokens,
-		tokens: ownedmap.New[key, *Token]()}
+// NewTokens returns an empty store with the default caps, on the real clock.
+func NewTokens() *Tokens {
+	return &Tokens{Now: time.Now, MaxPerUser: DefaultMaxTokensPerUser, MaxTokens: DefaultMaxTokens,
+		tokens: newOwnedMap[Digest, *Token]()}
 }
 
 // Create makes a token for a user that has just logged in. class must pass
-// ValidClass; an unknown one lives as the default class does. Over
+// ValidTokenClass; an unknown one lives as the default class does. Over
 // MaxPerUser or MaxTokens, the oldest tokens die (and the sessions made from
-// them end when next looked at: see the session store).
-func (s *Store) Create(userID int64, class, origin string) Token {
+// them end when next looked at: see Sessions).
+func (s *Tokens) Create(userID int64, class, origin string) Token {
 	now := s.Now()
-	t := &Token{Value: newSecret(), UserID: userID, Class: class, Origin: origin, Created: now, LastUsed: now}
+	t := &Token{Value: NewSecret(), UserID: userID, Class: class, Origin: origin, Created: now, LastUsed: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.add(t)
@@ -135,33 +127,33 @@ func (s *Store) Create(userID int64, class, origin string) Token {
 }
 
 // add holds t, over the caps killing the oldest. It runs under s.mu.
-func (s *Store) add(t *Token) {
-	s.tokens.Add(keyOf(t.Value), t.UserID, t, ownedmap.Caps{PerOwner: s.MaxPerUser, Total: s.MaxTokens})
+func (s *Tokens) add(t *Token) {
+	s.tokens.Add(DigestOf(t.Value), t.UserID, t, bounds{PerOwner: s.MaxPerUser, Total: s.MaxTokens})
 }
 
 // Get returns the live token with this value without counting a use, so
 // that a login can check whom and which origin it belongs to before it uses
 // it.
-func (s *Store) Get(value string) (Token, bool) {
+func (s *Tokens) Get(value string) (Token, bool) {
 	return s.lookup(value, false)
 }
 
 // Use returns the live token with this value and counts a use of it, which
 // keeps a refreshable or longLogin token alive.
-func (s *Store) Use(value string) (Token, bool) {
+func (s *Tokens) Use(value string) (Token, bool) {
 	return s.lookup(value, true)
 }
 
 // Alive reports whether the token with this value lives, without counting a
 // use.
-func (s *Store) Alive(value string) bool {
+func (s *Tokens) Alive(value string) bool {
 	_, ok := s.lookup(value, false)
 	return ok
 }
 
-func (s *Store) lookup(value string, use bool) (Token, bool) {
+func (s *Tokens) lookup(value string, use bool) (Token, bool) {
 	now := s.Now()
-	k := keyOf(value)
+	k := DigestOf(value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens.Get(k)
@@ -180,16 +172,16 @@ func (s *Store) lookup(value string, use bool) (Token, bool) {
 
 // Revoke kills a token at once and reports whether it was alive; an unknown
 // value is not an error, so that logout always succeeds.
-func (s *Store) Revoke(value string) bool {
+func (s *Tokens) Revoke(value string) bool {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tokens.Delete(keyOf(value))
+	t, ok := s.tokens.Delete(DigestOf(value))
 	return ok && !t.deadAt(now)
 }
 
 // Len returns the number of tokens held, dead ones not yet swept included.
-func (s *Store) Len() int {
+func (s *Tokens) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tokens.Len()
@@ -197,7 +189,7 @@ func (s *Store) Len() int {
 
 // Count returns the number of tokens held for a user, dead ones not yet
 // swept included.
-func (s *Store) Count(userID int64) int {
+func (s *Tokens) Count(userID int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tokens.Owned(userID)
@@ -205,7 +197,7 @@ func (s *Store) Count(userID int64) int {
 
 // Snapshot returns a copy of every token held, dead ones not yet swept
 // included, for Restore to take after a restart.
-func (s *Store) Snapshot() []Token {
+func (s *Tokens) Snapshot() []Token {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := s.tokens.Values()
@@ -219,7 +211,7 @@ func (s *Store) Snapshot() []Token {
 // Restore adds tokens that Snapshot returned, replacing any held with the
 // same value, and returns how many it kept: those dead by the store's clock
 // are dropped, and over the caps those created first.
-func (s *Store) Restore(list []Token) int {
+func (s *Tokens) Restore(list []Token) int {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -228,26 +220,19 @@ func (s *Store) Restore(list []Token) int {
 			s.add(&t)
 		}
 	}
-	held := map[key]bool{} // a value given twice is held once
+	held := map[Digest]bool{} // a value given twice is held once
 	for _, t := range list {
-		if _, ok := s.tokens.Get(keyOf(t.Value)); ok {
-			held[keyOf(t.Value)] = true
+		if _, ok := s.tokens.Get(DigestOf(t.Value)); ok {
+			held[DigestOf(t.Value)] = true
 		}
 	}
 	return len(held)
 }
 
 // Sweep drops every dead token and returns how many it dropped.
-func (s *Store) Sweep() int {
+func (s *Tokens) Sweep() int {
 	now := s.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.tokens.DeleteFunc(func(t *Token) bool { return t.deadAt(now) }))
-}
-
-// newSecret returns 32 random bytes, base64url without padding.
-func newSecret() string {
-	b := make([]byte, 32)
-	rand.Read(b) // never fails; it crashes the program if the system has no randomness
-	return base64.RawURLEncoding.EncodeToString(b)
 }

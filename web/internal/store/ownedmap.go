@@ -1,24 +1,22 @@
-// Package ownedmap is the map under the local server's session and token
-// stores: entries that each belong to an owner (a user id), kept in the
-// order they were added, with a cap on the entries of one owner and a cap on
-// all of them. Adding over a cap drops the oldest entry, of that owner or of
-// all, so that no one user, and no flood of logins, can make the server hold
-// more than the caps.
-//
-// A Map is not safe for concurrent use: its store guards it with its lock.
-package ownedmap
+package store
 
 import "container/list"
 
-// Caps bound a Map; 0 (or less) is no cap.
-type Caps struct {
+// bounds cap an ownedMap; 0 (or less) is no cap.
+type bounds struct {
 	PerOwner int // entries of one owner
 	Total    int // entries in all
 }
 
-// Map holds values by key, each with an owner. Its zero value is not
-// usable; call New.
-type Map[K comparable, V any] struct {
+// ownedMap is the map under Sessions and Tokens: entries that each belong
+// to an owner (a user id), kept in the order they were added, with a cap on
+// the entries of one owner and a cap on all of them. Adding over a cap drops
+// the oldest entry, of that owner or of all, so that no one user, and no
+// flood of logins, can make the server hold more than the caps.
+//
+// It is not safe for concurrent use: its store guards it with its lock. Its
+// zero value is not usable; call newOwnedMap.
+type ownedMap[K comparable, V any] struct {
 	entries map[K]*entry[K, V]
 	all     *list.List           // every entry, oldest first
 	owners  map[int64]*list.List // each owner's entries, oldest first
@@ -32,9 +30,9 @@ type entry[K comparable, V any] struct {
 	inOwn *list.Element
 }
 
-// New returns an empty map.
-func New[K comparable, V any]() *Map[K, V] {
-	return &Map[K, V]{entries: map[K]*entry[K, V]{}, all: list.New(), owners: map[int64]*list.List{}}
+// newOwnedMap returns an empty map.
+func newOwnedMap[K comparable, V any]() *ownedMap[K, V] {
+	return &ownedMap[K, V]{entries: map[K]*entry[K, V]{}, all: list.New(), owners: map[int64]*list.List{}}
 }
 
 // Add puts value under key for owner, as the newest entry (replacing one
@@ -42,7 +40,7 @@ func New[K comparable, V any]() *Map[K, V] {
 // more than caps.PerOwner, and the oldest of all while there are more than
 // caps.Total. It returns the values it dropped, oldest first, for the caller
 // to tell of their end; the value just added is never among them.
-func (m *Map[K, V]) Add(key K, owner int64, value V, caps Caps) []V {
+func (m *ownedMap[K, V]) Add(key K, owner int64, value V, caps bounds) []V {
 	m.Delete(key)
 	e := &entry[K, V]{key: key, owner: owner, value: value}
 	e.inAll = m.all.PushBack(e)
@@ -65,7 +63,7 @@ func (m *Map[K, V]) Add(key K, owner int64, value V, caps Caps) []V {
 }
 
 // Get returns the value under key.
-func (m *Map[K, V]) Get(key K) (V, bool) {
+func (m *ownedMap[K, V]) Get(key K) (V, bool) {
 	e, ok := m.entries[key]
 	if !ok {
 		var zero V
@@ -75,7 +73,7 @@ func (m *Map[K, V]) Get(key K) (V, bool) {
 }
 
 // Delete removes the entry under key and returns its value.
-func (m *Map[K, V]) Delete(key K) (V, bool) {
+func (m *ownedMap[K, V]) Delete(key K) (V, bool) {
 	e, ok := m.entries[key]
 	if !ok {
 		var zero V
@@ -86,7 +84,7 @@ func (m *Map[K, V]) Delete(key K) (V, bool) {
 
 // DeleteFunc removes every entry whose value gone reports, and returns their
 // values, oldest first.
-func (m *Map[K, V]) DeleteFunc(gone func(V) bool) []V {
+func (m *ownedMap[K, V]) DeleteFunc(gone func(V) bool) []V {
 	var out []V
 	for el := m.all.Front(); el != nil; {
 		e := el.Value.(*entry[K, V])
@@ -99,7 +97,7 @@ func (m *Map[K, V]) DeleteFunc(gone func(V) bool) []V {
 }
 
 // Values returns every value, oldest first.
-func (m *Map[K, V]) Values() []V {
+func (m *ownedMap[K, V]) Values() []V {
 	out := make([]V, 0, m.all.Len())
 	for el := m.all.Front(); el != nil; el = el.Next() {
 		out = append(out, el.Value.(*entry[K, V]).value)
@@ -108,17 +106,17 @@ func (m *Map[K, V]) Values() []V {
 }
 
 // Len returns the number of entries.
-func (m *Map[K, V]) Len() int { return m.all.Len() }
+func (m *ownedMap[K, V]) Len() int { return m.all.Len() }
 
 // Owned returns the number of entries of owner.
-func (m *Map[K, V]) Owned(owner int64) int {
+func (m *ownedMap[K, V]) Owned(owner int64) int {
 	if own := m.owners[owner]; own != nil {
 		return own.Len()
 	}
 	return 0
 }
 
-func (m *Map[K, V]) remove(e *entry[K, V]) V {
+func (m *ownedMap[K, V]) remove(e *entry[K, V]) V {
 	delete(m.entries, e.key)
 	m.all.Remove(e.inAll)
 	own := m.owners[e.owner]

@@ -1,26 +1,8 @@
-// Package session keeps the local PBX server's login sessions in memory. A
-// session ends after IdleTimeout without use, MaxAge after it began, or when
-// it is deleted at logout; a session made from a login token also ends when
-// its token dies, and each of its uses counts as a use of the token. Expired
-// sessions are dropped when they are looked up and by Sweep, so that
-// abandoned ones do not pile up; OnEnd hears of every session that ends.
-//
-// A user holds at most MaxPerUser sessions, and the store MaxSessions in
-// all: a new session over either cap ends the oldest (of the user, or of
-// all). Sessions are found by the SHA-256 digest of their id, so that the
-// time a lookup takes says nothing of how much of an id an attacker got
-// right.
-package session
+package store
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"github.com/pbxauth/pbxauth/web/internal/secret"
 	"sync"
 	"time"
-
-	"github.com/pbxauth/pbxauth/web/internal/ownedmap"
-	"github.com/pbxauth/pbxauth/web/internal/token"
 )
 
 // Lifetimes of a session, as web/PROTOCOL.md states them.
@@ -29,14 +11,14 @@ const (
 	DefaultMaxAge      = 24 * time.Hour
 )
 
-// Default caps of a store, as web/PROTOCOL.md states them.
+// Default caps of Sessions, as web/PROTOCOL.md states them.
 const (
-	DefaultMaxPerUser  = 100
-	DefaultMaxSessions = 100_000
+	DefaultMaxSessionsPerUser = 100
+	DefaultMaxSessions        = 100_000
 )
 
-// Session is the state of one login. The store hands out copies; change a
-// session through the store's methods.
+// Session is the state of one login. Sessions hands out copies; change a
+// session through its methods.
 // The JSON names are those of the server's state file (-state).
 type Session struct {
 	ID      string `json:"id"` // 32 random bytes, base64url: the cookie's value, or the session header's
@@ -56,9 +38,21 @@ type Session struct {
 	Token string `json:"token"`
 }
 
-// Store holds sessions. Its zero value is not usable; call New. Set the fields
-// before the store is first used.
-type Store struct {
+// Sessions holds the local PBX server's login sessions. A session ends
+// after IdleTimeout without use, MaxAge after it began, or when it is
+// deleted at logout; a session made from a login token also ends when its
+// token dies, and each of its uses counts as a use of the token. Expired
+// sessions are dropped when they are looked up and by Sweep, so that
+// abandoned ones do not pile up; OnEnd hears of every session that ends.
+//
+// A user holds at most MaxPerUser sessions, and the store MaxSessions in
+// all: a new session over either cap ends the oldest (of the user, or of
+// all). Sessions are found by the Digest of their id, so that the time a
+// lookup takes says nothing of how much of an id an attacker got right.
+//
+// Its zero value is not usable; call NewSessions. Set the fields before the
+// store is first used.
+type Sessions struct {
 	// Now is the clock; tests replace it to move time.
 	Now         func() time.Time
 	IdleTimeout time.Duration
@@ -70,7 +64,7 @@ type Store struct {
 	MaxSessions int
 	// Tokens are the login tokens that sessions are made from; a session
 	// whose token is not alive there has ended. nil: such sessions are dead.
-	Tokens *token.Store
+	Tokens *Tokens
 	// OnEnd, if set, is called once for every session that ends, whatever
 	// ended it (Delete, DeleteByToken, expiry, its token's death), after the
 	// store has let go of its lock. The server uses it to use up external
@@ -78,30 +72,25 @@ type Store struct {
 	OnEnd func(Session)
 
 	mu       sync.Mutex
-	sessions *ownedmap.Map[key, *Session] // by the digest of their id
+	sessions *ownedMap[Digest, *Session] // by the digest of their id
 }
 
-// key is the digest of a secret, by which the store finds it.
-type key = secret.Digest
-
-var keyOf = secret.DigestOf
-
-// New returns an empty store with the default lifetimes and caps and the
-// real clock.
-func New() *Store {
-	return &Store{
+// NewSessions returns an empty store with the default lifetimes and caps and
+// the real clock.
+func NewSessions() *Sessions {
+	return &Sessions{
 		Now:         time.Now,
 		IdleTimeout: DefaultIdleTimeout,
 		MaxAge:      DefaultMaxAge,
-		MaxPerUser:  DefaultMaxPerUser,
+		MaxPerUser:  DefaultMaxSessionsPerUser,
 		MaxSessions: DefaultMaxSessions,
-		sessions:    ownedmap.New[key, *Session](),
+		sessions:    newOwnedMap[Digest, *Session](),
 	}
 }
 
 // Create starts a session for a user that has just logged in: chat online and
 // a new phone password.
-func (s *Store) Create(userID int64, company, subID string) Session {
+func (s *Sessions) Create(userID int64, company, subID string) Session {
 	return s.CreateFromToken("", userID, company, subID)
 }
 
@@ -109,7 +98,7 @@ func (s *Store) Create(userID int64, company, subID string) Session {
 // tok (its value; "" for none): the session ends when the token dies, and
 // each use of the session is a use of the token. Over MaxPerUser or
 // MaxSessions, the oldest sessions end.
-func (s *Store) CreateFromToken(tok string, userID int64, company, subID string) Session {
+func (s *Sessions) CreateFromToken(tok string, userID int64, company, subID string) Session {
 	now := s.Now()
 	ss := &Session{
 		ID: NewSecret(), UserID: userID, Company: company, SubID: subID,
@@ -125,12 +114,12 @@ func (s *Store) CreateFromToken(tok string, userID int64, company, subID string)
 
 // add holds ss and returns the sessions that the caps drop for it. It runs
 // under s.mu.
-func (s *Store) add(ss *Session) []*Session {
-	return s.sessions.Add(keyOf(ss.ID), ss.UserID, ss, ownedmap.Caps{PerOwner: s.MaxPerUser, Total: s.MaxSessions})
+func (s *Sessions) add(ss *Session) []*Session {
+	return s.sessions.Add(DigestOf(ss.ID), ss.UserID, ss, bounds{PerOwner: s.MaxPerUser, Total: s.MaxSessions})
 }
 
 // endAll tells OnEnd of sessions that the store has let go of.
-func (s *Store) endAll(gone []*Session) {
+func (s *Sessions) endAll(gone []*Session) {
 	for _, ss := range gone {
 		s.ended(*ss)
 	}
@@ -138,14 +127,14 @@ func (s *Store) endAll(gone []*Session) {
 
 // Count returns the number of sessions held for a user, expired ones not
 // yet swept included.
-func (s *Store) Count(userID int64) int {
+func (s *Sessions) Count(userID int64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessions.Owned(userID)
 }
 
 // Get returns the live session with this id and marks it used.
-func (s *Store) Get(id string) (Session, bool) {
+func (s *Sessions) Get(id string) (Session, bool) {
 	return s.update(id, func(*Session) {})
 }
 
@@ -154,18 +143,18 @@ func (s *Store) Get(id string) (Session, bool) {
 // feed's check that its session still lives. A session found expired, or
 // whose token has died, is dropped and reported missing, and OnEnd hears
 // of it, as with Get.
-func (s *Store) Peek(id string) (Session, bool) {
+func (s *Sessions) Peek(id string) (Session, bool) {
 	return s.lookup(id, false, nil)
 }
 
 // SelectCompany makes c the session's company.
-func (s *Store) SelectCompany(id, c string) (Session, bool) {
+func (s *Sessions) SelectCompany(id, c string) (Session, bool) {
 	return s.update(id, func(ss *Session) { ss.Company = c })
 }
 
 // Cleanup marks chat offline and releases the phone password; the session
 // stays logged in.
-func (s *Store) Cleanup(id string) (Session, bool) {
+func (s *Sessions) Cleanup(id string) (Session, bool) {
 	return s.update(id, func(ss *Session) {
 		ss.ChatOnline = false
 		ss.PhonePassword = ""
@@ -173,15 +162,15 @@ func (s *Store) Cleanup(id string) (Session, bool) {
 }
 
 // ResetPhonePassword gives the session a new random phone password.
-func (s *Store) ResetPhonePassword(id string) (Session, bool) {
+func (s *Sessions) ResetPhonePassword(id string) (Session, bool) {
 	return s.update(id, func(ss *Session) { ss.PhonePassword = NewSecret() })
 }
 
 // Delete ends a session; an unknown id is not an error, so that logout always
 // succeeds.
-func (s *Store) Delete(id string) {
+func (s *Sessions) Delete(id string) {
 	s.mu.Lock()
-	ss, ok := s.sessions.Delete(keyOf(id))
+	ss, ok := s.sessions.Delete(DigestOf(id))
 	s.mu.Unlock()
 	if ok {
 		s.ended(*ss)
@@ -190,7 +179,7 @@ func (s *Store) Delete(id string) {
 
 // DeleteByToken ends every session made from the token tok (its value) and
 // returns how many it ended: at logout, the token and all its sessions go.
-func (s *Store) DeleteByToken(tok string) int {
+func (s *Sessions) DeleteByToken(tok string) int {
 	if tok == "" {
 		return 0
 	}
@@ -202,7 +191,7 @@ func (s *Store) DeleteByToken(tok string) int {
 }
 
 // Len returns the number of sessions held, expired ones not yet swept included.
-func (s *Store) Len() int {
+func (s *Sessions) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessions.Len()
@@ -210,7 +199,7 @@ func (s *Store) Len() int {
 
 // Snapshot returns a copy of every session held, expired ones not yet swept
 // included, for Restore to take after a restart. It marks nothing used.
-func (s *Store) Snapshot() []Session {
+func (s *Sessions) Snapshot() []Session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := s.sessions.Values()
@@ -227,7 +216,7 @@ func (s *Store) Snapshot() []Session {
 // tokens first), are dropped, and OnEnd hears of them as of every session
 // that ends. The caps hold as for new sessions: over them, the sessions
 // created first are dropped.
-func (s *Store) Restore(list []Session) int {
+func (s *Sessions) Restore(list []Session) int {
 	now := s.Now()
 	var gone []*Session
 	s.mu.Lock()
@@ -240,7 +229,7 @@ func (s *Store) Restore(list []Session) int {
 	}
 	kept := 0
 	for _, ss := range list {
-		if _, ok := s.sessions.Get(keyOf(ss.ID)); ok {
+		if _, ok := s.sessions.Get(DigestOf(ss.ID)); ok {
 			kept++
 		}
 	}
@@ -251,7 +240,7 @@ func (s *Store) Restore(list []Session) int {
 
 // Sweep drops every expired session, and every one whose token has died,
 // and returns how many it dropped. Sweeping is no use of a token.
-func (s *Store) Sweep() int {
+func (s *Sessions) Sweep() int {
 	now := s.Now()
 	s.mu.Lock()
 	gone := s.sessions.DeleteFunc(func(ss *Session) bool {
@@ -265,16 +254,16 @@ func (s *Store) Sweep() int {
 // update applies change to a live session, marks it (and its token) used and
 // returns a copy. An expired session, or one whose token has died, is dropped
 // and reported missing.
-func (s *Store) update(id string, change func(*Session)) (Session, bool) {
+func (s *Sessions) update(id string, change func(*Session)) (Session, bool) {
 	return s.lookup(id, true, change)
 }
 
 // lookup returns a copy of the live session with this id; with use, it first
 // applies change and marks the session and its token used. An expired
 // session, or one whose token has died, is dropped and reported missing.
-func (s *Store) lookup(id string, use bool, change func(*Session)) (Session, bool) {
+func (s *Sessions) lookup(id string, use bool, change func(*Session)) (Session, bool) {
 	now := s.Now()
-	k := keyOf(id)
+	k := DigestOf(id)
 	s.mu.Lock()
 	ss, ok := s.sessions.Get(k)
 	if !ok {
@@ -299,7 +288,7 @@ func (s *Store) lookup(id string, use bool, change func(*Session)) (Session, boo
 // tokenAlive asks the token store about tok, counting a use when use is
 // set. It runs under s.mu: the token store never calls back into this one,
 // so the locks are always taken in this order.
-func (s *Store) tokenAlive(tok string, use bool) bool {
+func (s *Sessions) tokenAlive(tok string, use bool) bool {
 	if s.Tokens == nil {
 		return false
 	}
@@ -311,20 +300,12 @@ func (s *Store) tokenAlive(tok string, use bool) bool {
 }
 
 // ended tells OnEnd of a session that has ended.
-func (s *Store) ended(ss Session) {
+func (s *Sessions) ended(ss Session) {
 	if s.OnEnd != nil {
 		s.OnEnd(ss)
 	}
 }
 
-func (s *Store) expired(ss *Session, now time.Time) bool {
+func (s *Sessions) expired(ss *Session, now time.Time) bool {
 	return now.Sub(ss.LastUsed) >= s.IdleTimeout || now.Sub(ss.Created) >= s.MaxAge
-}
-
-// NewSecret returns 32 random bytes, base64url without padding: session ids
-// and phone passwords that nobody can guess.
-func NewSecret() string {
-	b := make([]byte, 32)
-	rand.Read(b) // never fails; it crashes the program if the system has no randomness
-	return base64.RawURLEncoding.EncodeToString(b)
 }

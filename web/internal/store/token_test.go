@@ -1,8 +1,7 @@
-package token
+package store
 
 import (
 	"encoding/base64"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,17 +15,19 @@ import (
 // clock is a fake time source that tests move by hand.
 type clock = testclock.Manual
 
+// start is when the tests' clocks start.
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func newStore() (*Store, *clock) {
+// newTokens returns a store of tokens on a fake clock at start.
+func newTokens() (*Tokens, *clock) {
 	c := testclock.NewManual(start)
-	s := New()
+	s := NewTokens()
 	s.Now = c.Now
 	return s, c
 }
 
-func TestCreate(t *testing.T) {
-	s, _ := newStore()
+func TestTokenCreate(t *testing.T) {
+	s, _ := newTokens()
 	a := s.Create(101, wire.TokenRefreshable, "https://app.example")
 	b := s.Create(101, "", "")
 	assert.NotEqual(t, a.Value, b.Value)
@@ -45,19 +46,19 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, &wire.Token{Value: a.Value, Expires: start.Add(24 * time.Hour).UnixMilli()}, a.Wire())
 }
 
-func TestValidClass(t *testing.T) {
+func TestValidTokenClass(t *testing.T) {
 	for _, c := range []string{"", "refreshable", "longLogin"} {
-		assert.True(t, ValidClass(c), c)
+		assert.True(t, ValidTokenClass(c), c)
 	}
 	for _, c := range []string{"longlogin", "Refreshable", "forever", " "} {
-		assert.False(t, ValidClass(c), c)
+		assert.False(t, ValidTokenClass(c), c)
 	}
 }
 
-// TestExpiry walks each class through uses (Use) and idle time; each step
+// TestTokenExpiry walks each class through uses (Use) and idle time; each step
 // moves the clock and then uses the token, and the last step's use tells
 // whether it lived.
-func TestExpiry(t *testing.T) {
+func TestTokenExpiry(t *testing.T) {
 	const day = 24 * time.Hour
 	tests := []struct {
 		name  string
@@ -82,7 +83,7 @@ func TestExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := newStore()
+			s, c := newTokens()
 			tok := s.Create(1, tt.class, "")
 			ok := false
 			for _, d := range tt.steps {
@@ -97,9 +98,9 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-// TestGetIsNoUse: looking at a token (Get, Alive) does not keep it alive.
-func TestGetIsNoUse(t *testing.T) {
-	s, c := newStore()
+// TestTokenGetIsNoUse: looking at a token (Get, Alive) does not keep it alive.
+func TestTokenGetIsNoUse(t *testing.T) {
+	s, c := newTokens()
 	tok := s.Create(1, wire.TokenRefreshable, "")
 	c.Add(23 * time.Hour)
 	got, ok := s.Get(tok.Value)
@@ -110,8 +111,8 @@ func TestGetIsNoUse(t *testing.T) {
 	assert.False(t, s.Alive(tok.Value))
 }
 
-func TestUseMovesExpiry(t *testing.T) {
-	s, c := newStore()
+func TestTokenUseMovesExpiry(t *testing.T) {
+	s, c := newTokens()
 	tok := s.Create(1, wire.TokenLongLogin, "")
 	c.Add(time.Hour)
 	used, ok := s.Use(tok.Value)
@@ -125,8 +126,8 @@ func TestUseMovesExpiry(t *testing.T) {
 	assert.Equal(t, start.Add(time.Hour+FixedLife), used.Expires(), "the default class counts from its creation")
 }
 
-func TestRevoke(t *testing.T) {
-	s, c := newStore()
+func TestTokenRevoke(t *testing.T) {
+	s, c := newTokens()
 	tok := s.Create(1, "", "")
 	assert.True(t, s.Revoke(tok.Value))
 	assert.False(t, s.Alive(tok.Value))
@@ -139,8 +140,8 @@ func TestRevoke(t *testing.T) {
 	assert.Zero(t, s.Len())
 }
 
-func TestSweep(t *testing.T) {
-	s, c := newStore()
+func TestTokenSweep(t *testing.T) {
+	s, c := newTokens()
 	s.Create(1, "", "")
 	s.Create(2, wire.TokenRefreshable, "")
 	week := s.Create(3, wire.TokenLongLogin, "")
@@ -150,29 +151,10 @@ func TestSweep(t *testing.T) {
 	assert.True(t, s.Alive(week.Value))
 }
 
-func TestConcurrentUse(t *testing.T) {
-	s, c := newStore()
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			tok := s.Create(int64(i), wire.TokenRefreshable, "")
-			for range 100 {
-				s.Use(tok.Value)
-				s.Get(tok.Value)
-				c.Add(time.Second)
-				s.Sweep()
-			}
-			s.Revoke(tok.Value)
-		})
-	}
-	wg.Wait()
-	assert.Zero(t, s.Len())
-}
-
-// TestSnapshotRestore: a new store takes what Snapshot returned, dead tokens
+// TestTokenSnapshotRestore: a new store takes what Snapshot returned, dead tokens
 // (swept or not) dropped, and the live ones keep their times and bindings.
-func TestSnapshotRestore(t *testing.T) {
-	s, c := newStore()
+func TestTokenSnapshotRestore(t *testing.T) {
+	s, c := newTokens()
 	fixed := s.Create(1, "", "https://app.example")
 	week := s.Create(2, wire.TokenLongLogin, "")
 	dying := s.Create(3, wire.TokenRefreshable, "")
@@ -181,7 +163,7 @@ func TestSnapshotRestore(t *testing.T) {
 	snap := s.Snapshot()
 	assert.Len(t, snap, 3, "every token held")
 
-	r, c2 := newStore()
+	r, c2 := newTokens()
 	c2.Add(c.Now().Add(2 * time.Hour).Sub(c2.Now())) // the restart took two hours
 	assert.Equal(t, 1, r.Restore(snap), "the default token died at 24h, the refreshable one a day after its creation")
 	got, ok := r.Get(week.Value)
@@ -190,11 +172,11 @@ func TestSnapshotRestore(t *testing.T) {
 	assert.False(t, r.Alive(fixed.Value))
 	assert.False(t, r.Alive(dying.Value))
 	assert.Equal(t, 1, r.Len())
-	assert.Empty(t, New().Snapshot())
+	assert.Empty(t, NewTokens().Snapshot())
 }
 
 func TestCapPerUserKillsTheUsersOldest(t *testing.T) {
-	s, c := newStore()
+	s, c := newTokens()
 	s.MaxPerUser = 2
 	a := s.Create(101, "", "")
 	c.Add(time.Second)
@@ -210,7 +192,7 @@ func TestCapPerUserKillsTheUsersOldest(t *testing.T) {
 }
 
 func TestCapInAllKillsTheOldest(t *testing.T) {
-	s, _ := newStore()
+	s, _ := newTokens()
 	s.MaxTokens = 2
 	a := s.Create(101, "", "")
 	b := s.Create(102, "", "")
@@ -221,7 +203,7 @@ func TestCapInAllKillsTheOldest(t *testing.T) {
 }
 
 func TestLookupNeedsTheWholeValue(t *testing.T) {
-	s, _ := newStore()
+	s, _ := newTokens()
 	a := s.Create(101, "", "")
 	for _, v := range []string{a.Value[:len(a.Value)-1], a.Value + "x", ""} {
 		assert.False(t, s.Alive(v), "%q", v)
