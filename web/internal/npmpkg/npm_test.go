@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbxauth/pbxauth/web/internal/browsertest"
 	"github.com/pbxauth/pbxauth/web/internal/npmpkg"
 	"github.com/pbxauth/pbxauth/web/internal/site"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
@@ -308,17 +310,7 @@ func findChromium() string {
 // profile for one test.
 func browser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.ExecPath(exe),
-	)
+	opts := append(browsertest.ChromiumOptions(t.TempDir(), io.Discard), chromedp.ExecPath(exe))
 	deadline, cancelDeadline := context.WithTimeout(context.Background(), browserDeadline)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
