@@ -1,6 +1,9 @@
+//go:build !js
+
 // Package native runs the auth core in an ordinary Go program: a Transport on
 // net/http with a cookie jar (the session cookie lives there), and crypto/rand
-// for sub-IDs. The browser build never imports it, so it never links net/http.
+// for sub-IDs. It is built for every platform but js (the browser talks
+// through fetch, jsbridge), so the browser build never links net/http.
 package native
 
 import (
