@@ -146,7 +146,7 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 	}
 	o.CheckOnly = boolField(fields, "checkonly")
 	o.NoToken = boolField(fields, "notoken")
-	o.NoDOM = boolField(fields, "nodom")
+	o.Headless = boolField(fields, "nodom")
 	o.Username = stringField(fields, "username")
 	o.Password = stringField(fields, "password")
 	o.SubID = stringField(fields, "subid")
@@ -163,7 +163,7 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 		}
 	}
 	if cb, ok := fields["tokenCB"]; ok {
-		o.TokenCB = tokenCallback(cb)
+		o.OnTokens = tokenCallback(cb)
 	}
 	return o, nil
 }

@@ -39,7 +39,7 @@ func JSError(err error) safejs.Value {
 	case code == "":
 		code = string(auth.CodeInternal)
 	}
-	e, jerr := mustGet(global, ctor).New(err.Error())
+	e, jerr := mustGet(global, ctor).New(jsWords(err.Error()))
 	if jerr != nil {
 		return safejs.Undefined()
 	}

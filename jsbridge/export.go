@@ -204,7 +204,7 @@ func asyncFunc(c *auth.Client, m asyncMethod, noop safejs.Func) func(safejs.Valu
 			if kind(cb) == "function" {
 				msg := "ok"
 				if err != nil {
-					msg = err.Error()
+					msg = jsWords(err.Error())
 				}
 				if _, cerr := cb.Invoke(err == nil, msg); cerr != nil {
 					logConsole("error", "a callback threw: "+cerr.Error())

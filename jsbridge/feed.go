@@ -166,7 +166,7 @@ func feedUpCallback(fn safejs.Value) func() {
 
 func feedErrorCallback(fn safejs.Value) func(int, string) {
 	return func(errno int, text string) {
-		if _, err := fn.Invoke(errno, text); err != nil {
+		if _, err := fn.Invoke(errno, jsWords(text)); err != nil {
 			logConsole("error", "the feed's error callback threw: "+err.Error())
 		}
 	}

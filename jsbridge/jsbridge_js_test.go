@@ -203,15 +203,15 @@ func TestParseLoginForms(t *testing.T) {
 		withCB bool
 	}{
 		{"none", nil, auth.Options{}, false},
-		{"options", []any{opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", NoDOM: true}, false},
-		{"options, callback", []any{opts, cb}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", NoDOM: true}, true},
-		{"callback, options", []any{cb, opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", NoDOM: true}, true},
+		{"options", []any{opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", Headless: true}, false},
+		{"options, callback", []any{opts, cb}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", Headless: true}, true},
+		{"callback, options", []any{cb, opts}, auth.Options{Username: "alice", Password: "pw", SubID: "tab1", Headless: true}, true},
 		{"callback", []any{cb}, auth.Options{CheckOnly: true}, true},
 		{"old form", []any{"bob", "builder", true, cb}, auth.Options{Username: "bob", Password: "builder"}, true},
 		{"null options", []any{nil}, auth.Options{}, false},
 		{"checkonly", []any{js(t, map[string]any{"checkonly": true, "tokens": []any{"a"}})}, auth.Options{CheckOnly: true, Tokens: []string{"a"}}, false},
 		{"token is tokens", []any{js(t, map[string]any{"token": []any{"t1", "t2"}, "nodom": true, "notoken": false, "application": "longLogin", "origin": "https://app.example"})},
-			auth.Options{Tokens: []string{"t1", "t2"}, NoDOM: true, Application: "longLogin", Origin: "https://app.example"}, false},
+			auth.Options{Tokens: []string{"t1", "t2"}, Headless: true, Application: "longLogin", Origin: "https://app.example"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -111,7 +111,7 @@ func ConsoleWarn(msg string) { logConsole("warn", msg) }
 
 func logConsole(level, msg string) {
 	if c, err := global.Get("console"); err == nil {
-		_, _ = c.Call(level, "IPCortex.PBX.Auth: "+msg)
+		_, _ = c.Call(level, "IPCortex.PBX.Auth: "+jsWords(msg))
 	}
 }
 
@@ -133,7 +133,7 @@ func (d PageDebug) Log(msg string) {
 			logConsole("debug", msg)
 		}
 	case "function":
-		if _, err := v.Invoke(msg); err != nil {
+		if _, err := v.Invoke(jsWords(msg)); err != nil {
 			logConsole("error", "the debug function threw: "+err.Error())
 		}
 	}

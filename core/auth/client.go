@@ -125,8 +125,8 @@ type Client struct {
 	refresh *refresh   // the next hourly refresh, while logged in
 
 	// Owned by the worker alone.
-	live    map[string]time.Time       // the live tokens, as TokenCB was told
-	tokenCB func(map[string]time.Time) // the last Options.TokenCB given
+	live     map[string]time.Time       // the live tokens, as OnTokens was told
+	onTokens func(map[string]time.Time) // the last Options.OnTokens given
 
 	feed    *feed.Feed
 	feedCBs FeedCallbacks // the callbacks of the last startFeed
@@ -236,7 +236,7 @@ func (c *Client) SetHostFor(uri, backendName string) error {
 		c.enqueue(context.Background(), Call{kind: kindReset})
 	}
 	if e.Insecure() {
-		c.warn("setHost: " + e.String() + " is plain http to a host that is not this machine: passwords and session cookies cross the network unencrypted; use https")
+		c.warn("Client.SetHost: " + e.String() + " is plain http to a host that is not this machine: passwords and session cookies cross the network unencrypted; use https")
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (c *Client) backendNamed(name string) (backend.Backend, error) {
 		}
 		names = append(names, b.Name())
 	}
-	return nil, newError(CodeBadOption, "setHost: no backend "+strconv.Quote(clip(name))+"; this build has "+strings.Join(names, ", "))
+	return nil, newError(CodeBadOption, "Client.SetHostFor: no backend "+strconv.Quote(clip(name))+"; this build has "+strings.Join(names, ", "))
 }
 
 // Backend returns the name of the API host's backend.
@@ -272,7 +272,7 @@ func (c *Client) SetWSHost(uri string) error {
 	c.ws, c.wsSet = e, true
 	c.mu.Unlock()
 	if e.Insecure() {
-		c.warn("setWSHost: " + e.String() + " is plain ws to a host that is not this machine: the feed crosses the network unencrypted; use wss")
+		c.warn("Client.SetWSHost: " + e.String() + " is plain ws to a host that is not this machine: the feed crosses the network unencrypted; use wss")
 	}
 	return nil
 }
@@ -401,7 +401,7 @@ func (c *Client) scheduleRefreshLocked() {
 	c.refresh = &refresh{timer: timer, cancel: cancel}
 }
 
-// setTokens records the live tokens and tells TokenCB if they changed.
+// setTokens records the live tokens and tells OnTokens if they changed.
 func (c *Client) setTokens(live map[string]time.Time) {
 	same := len(live) == len(c.live)
 	for t, exp := range live {
@@ -413,12 +413,12 @@ func (c *Client) setTokens(live map[string]time.Time) {
 		return
 	}
 	c.live = live
-	if c.tokenCB != nil {
+	if c.onTokens != nil {
 		out := make(map[string]time.Time, len(live))
 		for t, exp := range live {
 			out[t] = exp
 		}
-		c.tokenCB(out)
+		c.onTokens(out)
 	}
 }
 

@@ -224,7 +224,7 @@ func TestNoHostIsABadOption(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			err := call()
 			assert.Equal(t, auth.CodeBadOption, auth.CodeOf(err), "%v", err)
-			assert.Contains(t, err.Error(), "setHost")
+			assert.Contains(t, err.Error(), "Client.SetHost")
 		})
 	}
 	assert.Zero(t, tr.count(), "nothing was sent")

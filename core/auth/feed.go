@@ -63,10 +63,10 @@ func (c *Client) runFeed(p *Pending) error {
 		return err
 	}
 	if c.cfg.Dialer == nil {
-		return newError(CodeBadOption, "startFeed: no WebSocket dialer is configured (Config.Dialer)")
+		return newError(CodeBadOption, "Client.StartFeed: no WebSocket dialer is configured (Config.Dialer)")
 	}
 	if err := fc.opts.Validate(); err != nil {
-		return newError(CodeBadOption, "startFeed: "+err.Error())
+		return newError(CodeBadOption, "Client.StartFeed: "+err.Error())
 	}
 	c.mu.Lock()
 	c.feedCBs = fc.cbs
@@ -85,11 +85,11 @@ func (o feedOwner) Connect(ping time.Duration) (string, []byte, error) {
 	loggedIn, ws, host, subID := c.user != nil, c.ws.String(), c.api.String(), c.subID
 	c.mu.Unlock()
 	if !loggedIn {
-		return "", nil, &feed.Error{Errno: feed.ErrNotReady, Text: "startFeed: not logged in yet; start the feed after login() resolves"}
+		return "", nil, &feed.Error{Errno: feed.ErrNotReady, Text: "Client.StartFeed: not logged in yet; start the feed after Client.Login succeeds"}
 	}
 	cred, err := c.cfg.Credentials.Credential(host, subID)
 	if err != nil {
-		return "", nil, &feed.Error{Errno: feed.ErrInternal, Text: "startFeed: cannot read the saved session: " + err.Error()}
+		return "", nil, &feed.Error{Errno: feed.ErrInternal, Text: "Client.StartFeed: cannot read the saved session: " + err.Error()}
 	}
 	url := ws + wire.FeedPath
 	if subID != "" {

@@ -33,9 +33,10 @@ type Options struct {
 	Username, Password string
 	// NoToken: a login with username and password makes no token.
 	NoToken bool
-	// NoDOM: never prompt, and neither keep nor reuse tokens automatically
-	// (pass them with Tokens, learn them through TokenCB).
-	NoDOM bool
+	// Headless (the vendor's nodom): never prompt, and neither keep nor
+	// reuse tokens automatically (pass them with Tokens, learn them
+	// through OnTokens).
+	Headless bool
 	// SubID, if set, qualifies this and every later call (see SetSubID).
 	SubID string
 	// Application is the class of the token a login makes: "" (valid 24
@@ -47,11 +48,11 @@ type Options struct {
 	// Origin binds the token a login makes, or checks the one it presents,
 	// to this application origin instead of the page's own.
 	Origin string
-	// TokenCB is told the live tokens (value to expiry) whenever that set
+	// OnTokens (the vendor's tokenCB) is told the live tokens (value to expiry) whenever that set
 	// changes: at a login, a token's refresh, a logout. It runs in the
 	// client's worker, like OnChange, and is kept for the calls after this
 	// one.
-	TokenCB func(tokens map[string]time.Time)
+	OnTokens func(tokens map[string]time.Time)
 }
 
 // Limits on tokens and origins, so that absurd values fail at once.
@@ -67,33 +68,33 @@ func (o *Options) Validate() error {
 	}
 	switch {
 	case o.Username != "" && o.Password == "":
-		return newError(CodeBadOption, "login: a username was given without a password; pass both, or neither to use the current login")
+		return newError(CodeBadOption, "Client.Login: a username was given without a password; pass both, or neither to use the current login")
 	case o.Username == "" && o.Password != "":
-		return newError(CodeBadOption, "login: a password was given without a username; pass both, or neither to use the current login")
+		return newError(CodeBadOption, "Client.Login: a password was given without a username; pass both, or neither to use the current login")
 	case o.Username != "" && strings.TrimSpace(o.Password) == "":
-		return newError(CodeBadOption, "login: the password is blank; the PBX refuses blank passwords (external users log in with any non-blank dummy password)")
+		return newError(CodeBadOption, "Client.Login: the password is blank; the PBX refuses blank passwords (external users log in with any non-blank dummy password)")
 	case o.SubID != "" && !wire.ValidSubID(o.SubID):
 		return subIDError(o.SubID)
 	case len(o.Username) > MaxUsernameLen:
-		return newError(CodeBadOption, "login: the username is over "+strconv.Itoa(MaxUsernameLen)+" bytes; no PBX user has such a name")
+		return newError(CodeBadOption, "Client.Login: the username is over "+strconv.Itoa(MaxUsernameLen)+" bytes; no PBX user has such a name")
 	case len(o.Password) > MaxPasswordLen:
-		return newError(CodeBadOption, "login: the password is over "+strconv.Itoa(MaxPasswordLen)+" bytes; the PBX would refuse it")
+		return newError(CodeBadOption, "Client.Login: the password is over "+strconv.Itoa(MaxPasswordLen)+" bytes; the PBX would refuse it")
 	case !utf8.ValidString(o.Username) || !utf8.ValidString(o.Password):
-		return newError(CodeBadOption, "login: the username or password is not UTF-8 text; the PBX would receive another one")
+		return newError(CodeBadOption, "Client.Login: the username or password is not UTF-8 text; the PBX would receive another one")
 	case len(o.Tokens) > MaxTokens:
-		return newError(CodeBadOption, "login: over "+strconv.Itoa(MaxTokens)+" tokens; pass the ones tokenCB reported last")
+		return newError(CodeBadOption, "Client.Login: over "+strconv.Itoa(MaxTokens)+" tokens; pass the ones Options.OnTokens reported last")
 	case o.Origin != "" && !validOrigin(o.Origin):
-		return newError(CodeBadOption, "login: origin "+strconv.Quote(clip(o.Origin))+" is not an origin; write scheme://host[:port], as location.origin gives it")
+		return newError(CodeBadOption, "Client.Login: origin "+strconv.Quote(clip(o.Origin))+" is not an origin; write scheme://host[:port], as location.origin gives it")
 	}
 	for _, t := range o.Tokens {
 		if !validToken(t) {
-			return newError(CodeBadOption, "login: tokens must be non-empty strings of at most "+strconv.Itoa(MaxTokenLen)+" visible ASCII characters, as tokenCB reported them")
+			return newError(CodeBadOption, "Client.Login: tokens must be non-empty strings of at most "+strconv.Itoa(MaxTokenLen)+" visible ASCII characters, as Options.OnTokens reported them")
 		}
 	}
 	switch o.Application {
 	case "", wire.TokenRefreshable, wire.TokenLongLogin:
 	default:
-		return newError(CodeBadOption, "login: application must be empty, \"refreshable\" or \"longLogin\", not "+strconv.Quote(clip(o.Application)))
+		return newError(CodeBadOption, "Client.Login: application must be empty, \"refreshable\" or \"longLogin\", not "+strconv.Quote(clip(o.Application)))
 	}
 	return nil
 }
@@ -162,7 +163,7 @@ func (c *Client) wait(ctx context.Context, call Call) error {
 // target is where p goes and what it carries.
 func (c *Client) target(p *Pending) (backend.Target, error) {
 	if p.host == "" {
-		return backend.Target{}, newError(CodeBadOption, "no PBX host is set; call setHost(\"https://your-pbx\") first")
+		return backend.Target{}, newError(CodeBadOption, "no PBX host is set; call Client.SetHost(\"https://your-pbx\") first")
 	}
 	cred, err := c.credential(p)
 	if err != nil {
@@ -184,11 +185,11 @@ func (c *Client) login(p *Pending) error {
 	if o.CheckOnly {
 		return c.check(p, c.savedTokens(p, Options{}))
 	}
-	if !p.backend.Supports(backend.FeatureMakeToken) && (o.NoToken || o.Application != "" || o.Origin != "" || o.TokenCB != nil) {
+	if !p.backend.Supports(backend.FeatureMakeToken) && (o.NoToken || o.Application != "" || o.Origin != "" || o.OnTokens != nil) {
 		return backend.Unsupported(p.backend, backend.FeatureMakeToken)
 	}
-	if o.TokenCB != nil {
-		c.tokenCB = o.TokenCB
+	if o.OnTokens != nil {
+		c.onTokens = o.OnTokens
 	}
 	if o.Username != "" {
 		if err := supports(p, backend.FeaturePassword); err != nil {
@@ -211,10 +212,10 @@ func (c *Client) login(p *Pending) error {
 		return err
 	}
 	if len(o.Tokens) > 0 {
-		return newError(CodeAuthFailed, "login: the PBX refused every token given; log in again with username and password (or without nodom, through the overlay)")
+		return newError(CodeAuthFailed, "Client.Login: the PBX refused every token given; log in again with username and password (or without Options.Headless, through the overlay)")
 	}
-	if o.NoDOM || c.cfg.Prompt == nil || !p.backend.Supports(backend.FeatureOverlay) {
-		return newError(CodeLoginRequired, "login: not logged in; pass username and password (or tokens), or check again after the user has logged in")
+	if o.Headless || c.cfg.Prompt == nil || !p.backend.Supports(backend.FeatureOverlay) {
+		return newError(CodeLoginRequired, "Client.Login: not logged in; pass username and password (or tokens), or check again after the user has logged in")
 	}
 	return c.prompt(p, o)
 }
@@ -260,9 +261,9 @@ func (c *Client) check(p *Pending, tokens []string) error {
 	return newError(CodeLoginRequired, "not logged in")
 }
 
-// savedTokens is the token kept for a silent login, unless NoDOM.
+// savedTokens is the token kept for a silent login, unless Headless.
 func (c *Client) savedTokens(p *Pending, o Options) []string {
-	if o.NoDOM || !p.backend.Supports(backend.FeatureMakeToken) {
+	if o.Headless || !p.backend.Supports(backend.FeatureMakeToken) {
 		return nil
 	}
 	if t, err := c.cfg.Credentials.SavedToken(p.host, p.subID, o.Origin); err == nil && t != "" {
@@ -307,7 +308,7 @@ func (c *Client) prompt(p *Pending, o Options) error {
 		return err
 	}
 	if res.Session == "" {
-		return newError(CodeServer, "the login page reported success without a session; check that setHost names an IPCortex PBX")
+		return newError(CodeServer, "the login page reported success without a session; check that Client.SetHost names an IPCortex PBX")
 	}
 	if err := c.keepSession(p, res.Session); err != nil {
 		return err
@@ -317,7 +318,7 @@ func (c *Client) prompt(p *Pending, o Options) error {
 }
 
 // loggedIn records what a login made: its session, its token (kept for the
-// next page load unless NoDOM, told to TokenCB), and the user.
+// next page load unless Headless, told to OnTokens), and the user.
 func (c *Client) loggedIn(p *Pending, o Options, l *backend.Login) error {
 	if l == nil || l.User == nil {
 		return errNoUser
@@ -333,13 +334,13 @@ func (c *Client) loggedIn(p *Pending, o Options, l *backend.Login) error {
 }
 
 // keepToken keeps a login's token (none: the login made none, so an older
-// saved one must not log in the next page load) and tells TokenCB.
+// saved one must not log in the next page load) and tells OnTokens.
 func (c *Client) keepToken(p *Pending, o Options, tok *backend.Token) {
 	value := ""
 	if tok != nil {
 		value = tok.Value
 	}
-	if !o.NoDOM {
+	if !o.Headless {
 		_ = c.cfg.Credentials.KeepToken(p.host, p.subID, o.Origin, value) // storage refused: the login still stands
 	}
 	live := map[string]time.Time{}
@@ -366,7 +367,7 @@ func (c *Client) keepSession(p *Pending, session string) error {
 	return nil
 }
 
-var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that setHost names the right kind of PBX")
+var errNoUser = newError(CodeServer, "the PBX reported success but sent no user; check that Client.SetHost names the right kind of PBX")
 
 // logout ends the session and revokes the token on the server, then forgets
 // both: the token in every tab of the origin, since they share its storage.
@@ -420,13 +421,13 @@ func (c *Client) exit(p *Pending) error {
 
 func validCompany(company string) error {
 	if strings.TrimSpace(company) == "" {
-		return newError(CodeBadOption, "setCompany: the company id is empty; pass the id of a company this user may administer")
+		return newError(CodeBadOption, "Client.SetCompany: the company id is empty; pass the id of a company this user may administer")
 	}
 	if len(company) > MaxCompanyLen {
-		return newError(CodeBadOption, "setCompany: the company id is over "+strconv.Itoa(MaxCompanyLen)+" bytes; pass the id of a company this user may administer")
+		return newError(CodeBadOption, "Client.SetCompany: the company id is over "+strconv.Itoa(MaxCompanyLen)+" bytes; pass the id of a company this user may administer")
 	}
 	if !utf8.ValidString(company) {
-		return newError(CodeBadOption, "setCompany: the company id is not UTF-8 text; the PBX would receive another one")
+		return newError(CodeBadOption, "Client.SetCompany: the company id is not UTF-8 text; the PBX would receive another one")
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func FuzzOptions(f *testing.F) {
 	f.Add("wss://pbx", byte(0), false, false, false, strings.Repeat("u", 257), strings.Repeat("p", 1025), "", "", "javascript:x", strings.Repeat("t", 513), "a", int64(0), int64(0))
 	f.Add("pbx", byte(0), false, false, false, "\xc0\xaf", "\xed\xa0\x80", "", "", "", "", "a\xffb", int64(0), int64(0))
 	f.Add("pbx", byte(0), false, false, false, "", "", "", "", "", "t\xff", "", int64(0), int64(0))
-	f.Fuzz(func(t *testing.T, host string, backendIndex byte, checkOnly, noToken, noDOM bool, user, pass, subID, app, origin, tokenList, company string, pingTime, maxRetry int64) {
+	f.Fuzz(func(t *testing.T, host string, backendIndex byte, checkOnly, noToken, headless bool, user, pass, subID, app, origin, tokenList, company string, pingTime, maxRetry int64) {
 		name := host // an unknown backend, when the index is out of range
 		if int(backendIndex) < len(backendNames) {
 			name = backendNames[backendIndex]
@@ -100,7 +100,7 @@ func FuzzOptions(f *testing.F) {
 		if tokenList != "" {
 			tokens = strings.Split(tokenList, "\n")
 		}
-		o := auth.Options{CheckOnly: checkOnly, Username: user, Password: pass, NoToken: noToken, NoDOM: noDOM || checkOnly,
+		o := auth.Options{CheckOnly: checkOnly, Username: user, Password: pass, NoToken: noToken, Headless: headless || checkOnly,
 			SubID: subID, Application: app, Tokens: tokens, Origin: origin}
 		valid := o.Validate()
 		if checkOnly {

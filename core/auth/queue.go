@@ -60,9 +60,9 @@ func (c Call) shares(d Call) bool {
 	a, b := c.login, d.login
 	return c.kind == d.kind && c.feed == nil && d.feed == nil && c.exit == d.exit && c.company == d.company && c.getNew == d.getNew &&
 		a.CheckOnly == b.CheckOnly && a.Username == b.Username && a.Password == b.Password &&
-		a.NoToken == b.NoToken && a.NoDOM == b.NoDOM && a.SubID == b.SubID &&
+		a.NoToken == b.NoToken && a.Headless == b.Headless && a.SubID == b.SubID &&
 		a.Application == b.Application && a.Origin == b.Origin &&
-		len(a.Tokens) == 0 && len(b.Tokens) == 0 && a.TokenCB == nil && b.TokenCB == nil
+		len(a.Tokens) == 0 && len(b.Tokens) == 0 && a.OnTokens == nil && b.OnTokens == nil
 }
 
 // Pending is a call in the client's queue.

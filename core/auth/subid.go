@@ -28,7 +28,7 @@ func (c *Client) SubID() string {
 func (c *Client) GetSubID() (string, error) {
 	v, ok, err := c.cfg.Session.Get(SubIDKey)
 	if err != nil {
-		return "", &Error{Code: CodeBadOption, Message: "getSubID: cannot read the session storage", Err: err}
+		return "", &Error{Code: CodeBadOption, Message: "Client.GetSubID: cannot read the session storage", Err: err}
 	}
 	if !ok || !wire.ValidSubID(v) {
 		if v, err = c.newSubID(); err != nil {
@@ -66,11 +66,11 @@ func (c *Client) SetSubID(s string) error {
 
 func (c *Client) newSubID() (string, error) {
 	if c.cfg.Random == nil {
-		return "", newError(CodeBadOption, "getSubID: no random source is configured (Config.Random)")
+		return "", newError(CodeBadOption, "Client.GetSubID: no random source is configured (Config.Random)")
 	}
 	b := make([]byte, subIDBytes)
 	if err := c.cfg.Random(b); err != nil {
-		return "", &Error{Code: CodeBadOption, Message: "getSubID: the random source failed", Err: err}
+		return "", &Error{Code: CodeBadOption, Message: "Client.GetSubID: the random source failed", Err: err}
 	}
 	const hex = "0123456789abcdef"
 	out := make([]byte, 0, 2*len(b))
@@ -81,7 +81,7 @@ func (c *Client) newSubID() (string, error) {
 }
 
 func subIDError(s string) *Error {
-	return newError(CodeBadOption, "subid: "+strconv.Quote(clip(s))+" is not valid; use 1 to "+strconv.Itoa(wire.MaxSubIDLen)+" letters, digits, '-' or '_', or call getSubID() for a random one")
+	return newError(CodeBadOption, "Options.SubID: "+strconv.Quote(clip(s))+" is not valid; use 1 to "+strconv.Itoa(wire.MaxSubIDLen)+" letters, digits, '-' or '_', or call Client.GetSubID for a random one")
 }
 
 // MemoryStorage is a Storage in memory, for Go programs and tests.

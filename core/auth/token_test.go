@@ -16,7 +16,7 @@ import (
 	"github.com/pbxauth/pbxauth/core/native"
 )
 
-// tokenSeen records what TokenCB was told.
+// tokenSeen records what OnTokens was told.
 type tokenSeen struct {
 	mu  sync.Mutex
 	got []map[string]time.Time
@@ -32,7 +32,7 @@ func (s *tokenSeen) last(t *testing.T) map[string]time.Time {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	require.NotEmpty(t, s.got, "TokenCB was never called")
+	require.NotEmpty(t, s.got, "OnTokens was never called")
 	return s.got[len(s.got)-1]
 }
 
@@ -77,27 +77,27 @@ func TestNoTokenKeepsNoneAndForgetsTheOldOne(t *testing.T) {
 	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(checkOnly(second.c)), "alice's old token must not log the next page in")
 }
 
-func TestNoDOMHandsTokensToThePage(t *testing.T) {
+func TestHeadlessHandsTokensToThePage(t *testing.T) {
 	srv := startPBX(t)
 	origin := auth.NewMemoryStorage()
 	seen := &tokenSeen{}
 	first := pageLoad(t, srv, origin)
-	require.NoError(t, first.c.Login(ctx, auth.Options{Username: "alice", Password: "wonderland", NoDOM: true,
-		Application: wire.TokenLongLogin, TokenCB: seen.record}))
+	require.NoError(t, first.c.Login(ctx, auth.Options{Username: "alice", Password: "wonderland", Headless: true,
+		Application: wire.TokenLongLogin, OnTokens: seen.record}))
 	tok := onlyToken(t, seen.last(t))
 	assert.True(t, seen.last(t)[tok].After(epoch), "with its expiry")
 
 	second := pageLoad(t, srv, origin)
-	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(second.c.Login(ctx, auth.Options{NoDOM: true})), "nothing was kept")
+	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(second.c.Login(ctx, auth.Options{Headless: true})), "nothing was kept")
 	seen2 := &tokenSeen{}
-	require.NoError(t, second.c.Login(ctx, auth.Options{NoDOM: true, Tokens: []string{"not-a-token", tok}, TokenCB: seen2.record}))
+	require.NoError(t, second.c.Login(ctx, auth.Options{Headless: true, Tokens: []string{"not-a-token", tok}, OnTokens: seen2.record}))
 	assert.Equal(t, alice, second.c.User(), "the page passed the token back")
 	assert.Equal(t, tok, onlyToken(t, seen2.last(t)))
 
 	require.NoError(t, second.c.Logout(ctx))
 	assert.Empty(t, seen2.last(t), "a logout leaves no live token")
 	third := pageLoad(t, srv, origin)
-	assert.Equal(t, auth.CodeAuthFailed, auth.CodeOf(third.c.Login(ctx, auth.Options{NoDOM: true, Tokens: []string{tok}})),
+	assert.Equal(t, auth.CodeAuthFailed, auth.CodeOf(third.c.Login(ctx, auth.Options{Headless: true, Tokens: []string{tok}})),
 		"the logout revoked the token on the server")
 }
 
@@ -205,7 +205,7 @@ func TestLoginWithoutCredentialsPrompts(t *testing.T) {
 	f := pageLoad(t, srv, origin, func(c *auth.Config) { c.Prompt = pr })
 
 	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(checkOnly(f.c)), "checkonly never prompts")
-	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(f.c.Login(ctx, auth.Options{NoDOM: true})), "nor does nodom")
+	assert.Equal(t, auth.CodeLoginRequired, auth.CodeOf(f.c.Login(ctx, auth.Options{Headless: true})), "nor does nodom")
 	assert.Zero(t, pr.count())
 
 	_, err := f.c.GetSubID()

@@ -44,11 +44,11 @@ type Feature string
 const (
 	FeaturePassword  Feature = "username and password"
 	FeatureTokens    Feature = "tokens"       // login with a token or temporary id
-	FeatureMakeToken Feature = "saved tokens" // logins make tokens with classes (application, notoken, tokenCB)
+	FeatureMakeToken Feature = "saved tokens" // logins make tokens with classes (Application, NoToken, OnTokens)
 	FeatureCleanup   Feature = "exit's clean-up"
-	FeatureCompany   Feature = "setCompany"
-	FeatureRTCReset  Feature = "rtcReset"
-	FeatureFeed      Feature = "startFeed"
+	FeatureCompany   Feature = "Client.SetCompany"
+	FeatureRTCReset  Feature = "Client.RTCReset"
+	FeatureFeed      Feature = "Client.StartFeed"
 	FeatureOverlay   Feature = "the login overlay"
 	FeatureAPIKey    Feature = "API keys"
 )
@@ -272,7 +272,7 @@ func TransportError(host string, err error) *Error {
 	if errors.Is(err, context.Canceled) {
 		return &Error{Code: CodeNetwork, Message: "the request to " + host + " was cancelled", Err: err}
 	}
-	return &Error{Code: CodeNetwork, Message: "cannot reach the PBX at " + host + "; check the host given to setHost and the network", Err: err}
+	return &Error{Code: CodeNetwork, Message: "cannot reach the PBX at " + host + "; check the host given to Client.SetHost and the network", Err: err}
 }
 
 var errReplyCut = errors.New("the connection broke before the reply ended")

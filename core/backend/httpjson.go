@@ -15,7 +15,7 @@ func Failure(what, host string, resp *Response, refused Code) *Error {
 	case resp.Status >= 500:
 		return NewError(CodeServer, "the "+what+" at "+host+" failed ("+status+"); try again later or ask its administrator")
 	}
-	return NewError(CodeServer, "the "+what+" at "+host+" refused the request ("+status+"); check that setHost names a "+what)
+	return NewError(CodeServer, "the "+what+" at "+host+" refused the request ("+status+"); check that Client.SetHost names a "+what)
 }
 
 // OK reports a 2xx status.

@@ -51,7 +51,7 @@ func TestPingBasicAndJWT(t *testing.T) {
 	require.NoError(t, c.Login(ctx, auth.Options{CheckOnly: true}))
 	_, err := c.RTCReset(ctx, true)
 	assert.Equal(t, auth.CodeBadOption, auth.CodeOf(err))
-	assert.Contains(t, err.Error(), "ping backend cannot do rtcReset")
+	assert.Contains(t, err.Error(), "ping backend cannot do Client.RTCReset")
 	assert.Equal(t, auth.CodeBadOption, auth.CodeOf(c.Login(ctx, auth.Options{Username: "41", Password: "builder", Application: "longLogin"})))
 	require.NoError(t, c.Logout(ctx))
 	assert.Nil(t, c.User())

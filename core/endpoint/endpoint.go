@@ -76,13 +76,13 @@ func IsLoopback(host string) bool {
 // ParseAPI parses what setHost accepts: https://host[:port], http://host[:port]
 // or a bare host[:port] (which means https), with an optional trailing slash.
 func ParseAPI(s string) (Endpoint, error) {
-	return parse(s, "https", "http", "setHost")
+	return parse(s, "https", "http", "Client.SetHost")
 }
 
 // ParseWS parses what setWSHost accepts: wss://host[:port], ws://host[:port] or
 // a bare host[:port] (which means wss).
 func ParseWS(s string) (Endpoint, error) {
-	return parse(s, "wss", "ws", "setWSHost")
+	return parse(s, "wss", "ws", "Client.SetWSHost")
 }
 
 func parse(s, secure, plain, what string) (Endpoint, error) {

@@ -39,7 +39,7 @@ func FuzzParse(f *testing.F) {
 		for _, p := range []struct {
 			parse            func(string) (Endpoint, error)
 			what, sec, plain string
-		}{{ParseAPI, "setHost", "https", "http"}, {ParseWS, "setWSHost", "wss", "ws"}} {
+		}{{ParseAPI, "Client.SetHost", "https", "http"}, {ParseWS, "Client.SetWSHost", "wss", "ws"}} {
 			e, err := p.parse(s)
 			if err != nil {
 				assert.True(t, strings.HasPrefix(err.Error(), p.what+": "), "%v", err)

@@ -39,7 +39,7 @@ func TestParseRefuses(t *testing.T) {
 		t.Run(in, func(t *testing.T) {
 			_, err := ParseAPI(in)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "setHost")
+			assert.Contains(t, err.Error(), "Client.SetHost")
 		})
 	}
 	_, err := ParseWS("https://pbx")

@@ -91,10 +91,10 @@ const (
 // Validate checks the options as startFeed's bad_option errors do.
 func (o Options) Validate() error {
 	if o.PingTime != 0 && (o.PingTime < MinPingTime || o.PingTime > MaxPingTime) {
-		return errors.New("pingtime must be 10 to 999 seconds")
+		return errors.New("Options.PingTime must be 10 to 999 seconds")
 	}
 	if o.MaxRetry < 0 && o.MaxRetry != RetryForever {
-		return errors.New("maxWSRetryTime must be 0 or more seconds, or null to retry forever")
+		return errors.New("Options.MaxRetry must be 0 or more seconds, or RetryForever to retry forever")
 	}
 	return nil
 }
@@ -364,7 +364,7 @@ func (f *Feed) loop(r *run) {
 		}
 		wait := Backoff(retry, f.cfg.Jitter())
 		if r.opts.MaxRetry != RetryForever && waited+wait > r.opts.MaxRetry {
-			f.report(r, errno, "the feed gave up ("+err.Error()+"): maxWSRetryTime has passed; start it again")
+			f.report(r, errno, "the feed gave up ("+err.Error()+"): Options.MaxRetry has passed; start it again")
 			f.end(r)
 			return
 		}
@@ -419,7 +419,7 @@ func (f *Feed) session(r *run, everUp bool) (bool, error) {
 	}
 	version, ok := readyVersion(msg)
 	if !ok {
-		return false, &Error{Errno: ErrInternal, Text: "the PBX's feed did not answer as documented; check that setWSHost names an IPCortex PBX"}
+		return false, &Error{Errno: ErrInternal, Text: "the PBX's feed did not answer as documented; check that Client.SetWSHost names an IPCortex PBX"}
 	}
 	f.mu.Lock()
 	changed := f.version != "" && f.version != version

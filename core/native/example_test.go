@@ -57,7 +57,7 @@ func Example() {
 }
 
 // A program logs in once with the password and keeps the login token that
-// the PBX gives it (TokenCB is told the live tokens and their expiry). Its
+// the PBX gives it (OnTokens is told the live tokens and their expiry). Its
 // next run logs in with the token instead of the password.
 func ExampleNewClient_token() {
 	pbx, err := pbxtest.Start()
@@ -76,7 +76,7 @@ func ExampleNewClient_token() {
 	err = first.Login(ctx, auth.Options{
 		Username: "bob", Password: "builder",
 		Application: "longLogin", // a token for a week rather than a day
-		TokenCB: func(live map[string]time.Time) {
+		OnTokens: func(live map[string]time.Time) {
 			for t, exp := range live {
 				token, expires = t, exp // keep it somewhere safe, like a password
 			}

@@ -39,7 +39,7 @@ func NewTransport() *Transport {
 }
 
 func refuseRedirect(req *http.Request, _ []*http.Request) error {
-	return errors.New("the PBX redirected to " + req.URL.Redacted() + "; refusing to follow (set the final address with setHost)")
+	return errors.New("the PBX redirected to " + req.URL.Redacted() + "; refusing to follow (set the final address with Client.SetHost)")
 }
 
 // Do sends req and reads at most wire.MaxBody+1 bytes of the reply; the caller

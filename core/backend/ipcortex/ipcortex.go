@@ -45,7 +45,7 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 		return nil, err
 	}
 	if s := resp.User.Session; s != "" && !backend.ValidSession(s) {
-		return nil, backend.NewError(backend.CodeServer, "the PBX at "+at.Host+" sent a session id that is not 1 to "+strconv.Itoa(backend.MaxSession)+" visible ASCII characters; check that setHost names an IPCortex PBX")
+		return nil, backend.NewError(backend.CodeServer, "the PBX at "+at.Host+" sent a session id that is not 1 to "+strconv.Itoa(backend.MaxSession)+" visible ASCII characters; check that Client.SetHost names an IPCortex PBX")
 	}
 	l := &backend.Login{User: u, Session: resp.User.Session}
 	if resp.Token != nil && resp.Token.Value != "" {
@@ -96,7 +96,7 @@ func (Backend) RTCReset(ctx context.Context, at backend.Target, getNew bool) (st
 	return resp.Password, nil
 }
 
-var errNoUser = backend.NewError(backend.CodeServer, "the PBX reported success but sent no user; check that setHost names an IPCortex PBX")
+var errNoUser = backend.NewError(backend.CodeServer, "the PBX reported success but sent no user; check that Client.SetHost names an IPCortex PBX")
 
 func user(resp *wire.Response) (*backend.User, error) {
 	w := resp.User
@@ -154,7 +154,7 @@ func decodeReply(host string, resp *backend.Response) (*wire.Response, error) {
 		if resp.Status >= 500 {
 			return nil, backend.NewError(backend.CodeServer, "the PBX at "+host+" failed ("+status+"); try again later or ask its administrator")
 		}
-		return nil, &backend.Error{Code: backend.CodeServer, Message: "the PBX at " + host + " sent a reply that is not the documented JSON (" + status + "); check that setHost names an IPCortex PBX", Err: err}
+		return nil, &backend.Error{Code: backend.CodeServer, Message: "the PBX at " + host + " sent a reply that is not the documented JSON (" + status + "); check that Client.SetHost names an IPCortex PBX", Err: err}
 	}
 	ok := resp.Status >= 200 && resp.Status < 300
 	if r.Result == wire.ResultSuccess && ok {

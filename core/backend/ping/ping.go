@@ -126,7 +126,7 @@ func (Backend) Check(ctx context.Context, at backend.Target) (*backend.User, err
 		return nil, backend.Failure("Ping PBX", at.Host, resp, backend.CodeLoginRequired)
 	}
 	if len(resp.Body) > backend.MaxBody {
-		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an oversized extension; check that setHost names a Ping PBX", Err: errOversized}
+		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an oversized extension; check that Client.SetHost names a Ping PBX", Err: errOversized}
 	}
 	var name, ext, domain string
 	if err := jsontext.ReadObject(resp.Body, func(r *jsontext.Parser, key string) error {
@@ -140,7 +140,7 @@ func (Backend) Check(ctx context.Context, at backend.Target) (*backend.User, err
 		}
 		return r.Skip(1)
 	}); err != nil || ext == "" {
-		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an extension that is not the documented JSON; check that setHost names a Ping PBX", Err: err}
+		return nil, &backend.Error{Code: backend.CodeServer, Message: "the Ping PBX at " + at.Host + " sent an extension that is not the documented JSON; check that Client.SetHost names a Ping PBX", Err: err}
 	}
 	id, _ := strconv.ParseInt(ext, 10, 64)
 	return &backend.User{ID: id, Login: ext, Name: name, Company: domain, Home: domain, Perms: map[string]string{}}, nil

@@ -104,7 +104,7 @@ func request(at backend.Target, method string) *backend.Request {
 // is the type; the company is the domain.
 func read(host string, body []byte) (*backend.User, string, error) {
 	if len(body) > backend.MaxBody {
-		return nil, "", backend.NewError(backend.CodeServer, "the Vodia PBX at "+host+" sent an oversized reply; check that setHost names a Vodia PBX")
+		return nil, "", backend.NewError(backend.CodeServer, "the Vodia PBX at "+host+" sent an oversized reply; check that Client.SetHost names a Vodia PBX")
 	}
 	var sid, typ, domain, username, name string
 	err := jsontext.ReadObject(body, func(r *jsontext.Parser, key string) error {
@@ -123,7 +123,7 @@ func read(host string, body []byte) (*backend.User, string, error) {
 		return r.Skip(1)
 	})
 	if err != nil || typ == "" {
-		return nil, "", &backend.Error{Code: backend.CodeServer, Message: "the Vodia PBX at " + host + " sent a session that is not the documented JSON; check that setHost names a Vodia PBX", Err: err}
+		return nil, "", &backend.Error{Code: backend.CodeServer, Message: "the Vodia PBX at " + host + " sent a session that is not the documented JSON; check that Client.SetHost names a Vodia PBX", Err: err}
 	}
 	login := username
 	if login == "" {

@@ -1,0 +1,33 @@
+package jsbridge
+
+import "strings"
+
+// goToJS pairs the Go names that the core's messages use with the names
+// pages know, so that a page reads "call setHost(...) first" where a Go
+// program reads "call Client.SetHost(...) first". A name that begins
+// another comes after it. This file has no build tag so that words_test.go
+// can check the table natively against the core's messages.
+var goToJS = [...]string{
+	"Client.SetHostFor", "setHost",
+	"Client.SetHost", "setHost",
+	"Client.SetWSHost", "setWSHost",
+	"Client.GetSubID", "getSubID",
+	"Client.StartFeed", "startFeed",
+	"Client.SetCompany", "setCompany",
+	"Client.RTCReset", "rtcReset",
+	"Client.Login", "login",
+	"Options.OnTokens", "tokenCB",
+	"Options.Headless", "nodom",
+	"Options.SubID", "subid",
+	"Options.PingTime", "pingtime",
+	"Options.MaxRetry", "maxWSRetryTime",
+	"RetryForever", "null",
+}
+
+// jsWords rewrites a core message in the words of the JavaScript API.
+func jsWords(msg string) string {
+	for i := 0; i < len(goToJS); i += 2 {
+		msg = strings.ReplaceAll(msg, goToJS[i], goToJS[i+1])
+	}
+	return msg
+}
