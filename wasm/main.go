@@ -44,10 +44,12 @@ func main() {
 		// and the WebSocket constructor the program gave, which the boot
 		// object's getters hand out at each use.
 		cfg.Session = jsbridge.WebStorage{From: boot, Name: "storage"}
-		cfg.Tokens = jsbridge.WebStorage{From: boot, Name: "tokens"}
+		cfg.Credentials = &auth.Sessions{Store: cfg.Session, Tokens: jsbridge.WebStorage{From: boot, Name: "tokens"}}
 		cfg.Dialer = jsbridge.WebSockets{From: boot}
 	} else {
-		cfg.Session, cfg.Tokens = browserStorage()
+		var tokens auth.Storage
+		cfg.Session, tokens = browserStorage()
+		cfg.Credentials = &auth.Sessions{Store: cfg.Session, Tokens: tokens}
 		cfg.Prompt = jsbridge.Overlay{}
 		cfg.Dialer = jsbridge.WebSockets{}
 	}

@@ -66,12 +66,9 @@ type Config struct {
 	// RefreshInterval is how often the user's properties are re-read while
 	// logged in (default DefaultRefreshInterval, the vendor's hourly).
 	RefreshInterval time.Duration
-	// Tokens keeps the tokens of logins without a sub-ID for the next run
-	// (localStorage in a browser); nil keeps none. Used by the default
-	// Credentials.
-	Tokens Storage
-	// Credentials gives every request its credential (default: Sessions
-	// over Session and Tokens, with APIKey).
+	// Credentials gives every request its credential and keeps what logins
+	// hand out (default: Sessions over Session, keeping no tokens); APIKey
+	// authenticates every call with a key instead.
 	Credentials Credentials
 	// Prompt asks the user to log in when login() finds no login (the
 	// browser module's overlay); nil: such a login fails with
@@ -86,11 +83,6 @@ type Config struct {
 	// Jitter draws the feed's reconnection jitter in [0, 1) (default: the
 	// middle).
 	Jitter func() float64
-	// APIKey, if set, authenticates calls statelessly instead of a session; in
-	// the Authorization header when KeyInHeader, else in the auth body. Used
-	// by the default Credentials.
-	APIKey      string
-	KeyInHeader bool
 	// OnChange is called after the user's properties change; u is nil when
 	// logged out. Calls come one at a time, in the order of the calls that
 	// made the changes, from the client's worker: OnChange must not wait for
@@ -170,7 +162,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Session = NewMemoryStorage()
 	}
 	if cfg.Credentials == nil {
-		cfg.Credentials = &Sessions{Store: cfg.Session, Tokens: cfg.Tokens, APIKey: cfg.APIKey, KeyInHeader: cfg.KeyInHeader}
+		cfg.Credentials = &Sessions{Store: cfg.Session}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

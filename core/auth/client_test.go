@@ -268,12 +268,12 @@ func TestRequestsOnTheWire(t *testing.T) {
 		{"login", auth.Config{}, "", func(c *auth.Client) error {
 			return c.Login(ctx, auth.Options{Username: "al<ice", Password: "p\"w"})
 		}, wire.PathLogin, `{"auth":{"type":"auth","username":"al\u003cice","password":"p\"w"}}`, "", userReply, true},
-		{"login ignores the key", auth.Config{APIKey: "k"}, "", func(c *auth.Client) error {
+		{"login ignores the key", auth.Config{Credentials: auth.APIKey{Key: "k"}}, "", func(c *auth.Client) error {
 			return c.Login(ctx, auth.Options{Username: "a", Password: "b"})
 		}, wire.PathLogin, `{"auth":{"type":"auth","username":"a","password":"b"}}`, "", userReply, true},
-		{"check with key in body", auth.Config{APIKey: "k1"}, "", func(c *auth.Client) error { return checkOnly(c) },
+		{"check with key in body", auth.Config{Credentials: auth.APIKey{Key: "k1"}}, "", func(c *auth.Client) error { return checkOnly(c) },
 			wire.PathLogin, `{"auth":{"type":"auth","key":"k1"}}`, "", userReply, true},
-		{"check with key in header", auth.Config{APIKey: "k1", KeyInHeader: true}, "", func(c *auth.Client) error { return checkOnly(c) },
+		{"check with key in header", auth.Config{Credentials: auth.APIKey{Key: "k1", InHeader: true}}, "", func(c *auth.Client) error { return checkOnly(c) },
 			wire.PathLogin, `{"auth":{"type":"auth"}}`, "token auth=k1", userReply, true},
 		{"logout under a sub-ID", auth.Config{}, "S-1", func(c *auth.Client) error { return c.Logout(ctx) },
 			wire.PathLogout + "?subid=S-1", `{"auth":{"type":"auth"}}`, "", `{"result":"success"}`, true},

@@ -34,25 +34,19 @@ const (
 	tokenKeyPrefix   = "IPCortex.PBX.Auth.token:"
 )
 
-// Sessions is the default Credentials: the API key, if one is set; else the
-// session the client holds for the host and sub-ID, kept in Store
-// (sessionStorage in a browser: the tab keeps its login across reloads, and
-// it is never sent to another host). Tokens without a sub-ID are kept in
-// Tokens (localStorage in a browser: shared by the origin's tabs, as their
-// login is), those of a sub-ID in Store (the tab's own); a nil Tokens keeps
-// none.
+// Sessions is the default Credentials: the session the client holds for the
+// host and sub-ID, kept in Store (sessionStorage in a browser: the tab keeps
+// its login across reloads, and it is never sent to another host). Tokens
+// without a sub-ID are kept in Tokens (localStorage in a browser: shared by
+// the origin's tabs, as their login is), those of a sub-ID in Store (the
+// tab's own); a nil Tokens keeps none.
 type Sessions struct {
-	Store       Storage
-	Tokens      Storage
-	APIKey      string
-	KeyInHeader bool
+	Store  Storage
+	Tokens Storage
 }
 
-// Credential returns the key, or the held session.
+// Credential returns the held session.
 func (s *Sessions) Credential(host, subID string) (Credential, error) {
-	if s.APIKey != "" {
-		return Credential{Key: s.APIKey, KeyInHeader: s.KeyInHeader}, nil
-	}
 	v, _, err := s.Store.Get(sessionKey(host, subID))
 	return Credential{Session: v}, err
 }
@@ -87,6 +81,29 @@ func (s *Sessions) tokenStore(subID string) Storage {
 	}
 	return s.Tokens
 }
+
+// APIKey is the Credentials of a program that authenticates every call
+// statelessly with an API key (IPCortex) instead of a login: the key goes in
+// the Authorization header when InHeader, else in the auth body. It keeps no
+// session or token, so a login made with it changes nothing but the user.
+type APIKey struct {
+	Key      string
+	InHeader bool
+}
+
+// Credential returns the key.
+func (k APIKey) Credential(host, subID string) (Credential, error) {
+	return Credential{Key: k.Key, KeyInHeader: k.InHeader}, nil
+}
+
+// KeepSession keeps nothing: the key is the credential.
+func (APIKey) KeepSession(host, subID, session string) error { return nil }
+
+// SavedToken has none.
+func (APIKey) SavedToken(host, subID, origin string) (string, error) { return "", nil }
+
+// KeepToken keeps nothing.
+func (APIKey) KeepToken(host, subID, origin, token string) error { return nil }
 
 func keep(st Storage, key, value string) error {
 	if value == "" {

@@ -25,10 +25,10 @@ func ExampleNew() {
 	defer pbx.Close()
 
 	c, err := auth.New(auth.Config{
-		Transport:   native.NewTransport(),
-		Host:        pbx.URL, // e.g. "https://pbx.example.com"
-		APIKey:      "demo-key-alice-6f1c2a9e",
-		KeyInHeader: true, // "Authorization: Bearer KEY" on every request
+		Transport: native.NewTransport(),
+		Host:      pbx.URL, // e.g. "https://pbx.example.com"
+		// "Authorization: Bearer KEY" on every request
+		Credentials: auth.APIKey{Key: "demo-key-alice-6f1c2a9e", InHeader: true},
 		OnChange: func(u *auth.User) {
 			if u != nil {
 				fmt.Println("now acting as", u.Login)

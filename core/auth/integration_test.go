@@ -694,7 +694,7 @@ func TestAPIKey(t *testing.T) {
 		name := map[bool]string{false: "key in body", true: "key in header"}[inHeader]
 		t.Run(name, func(t *testing.T) {
 			srv := startPBX(t)
-			f := newFixture(t, srv, nil, func(c *auth.Config) { c.APIKey = aliceKey; c.KeyInHeader = inHeader })
+			f := newFixture(t, srv, nil, func(c *auth.Config) { c.Credentials = auth.APIKey{Key: aliceKey, InHeader: inHeader} })
 
 			require.NoError(t, f.c.Login(ctx, auth.Options{}))
 			assert.Equal(t, alice, f.c.User())
@@ -725,7 +725,7 @@ func TestAPIKey(t *testing.T) {
 		})
 		t.Run(name+", wrong key", func(t *testing.T) {
 			srv := startPBX(t)
-			f := newFixture(t, srv, nil, func(c *auth.Config) { c.APIKey = "not-a-key"; c.KeyInHeader = inHeader })
+			f := newFixture(t, srv, nil, func(c *auth.Config) { c.Credentials = auth.APIKey{Key: "not-a-key", InHeader: inHeader} })
 
 			_, err := f.c.RTCReset(ctx, true)
 			assert.Equal(t, auth.CodeAuthFailed, auth.CodeOf(err), "rtcreset: %v", err)
@@ -742,7 +742,7 @@ func TestAPIKey(t *testing.T) {
 
 func TestAPIKeyRefresh(t *testing.T) {
 	srv := startPBX(t)
-	f := newFixture(t, srv, nil, func(c *auth.Config) { c.APIKey = aliceKey; c.KeyInHeader = true })
+	f := newFixture(t, srv, nil, func(c *auth.Config) { c.Credentials = auth.APIKey{Key: aliceKey, InHeader: true} })
 	require.NoError(t, f.c.Login(ctx, auth.Options{}))
 	require.Equal(t, 1, f.clk.Pending())
 	n := srv.count()

@@ -208,8 +208,11 @@ func (c *Client) login(p *Pending) error {
 		tokens = c.savedTokens(p, o)
 	}
 	err := c.check(p, tokens)
-	if CodeOf(err) != CodeLoginRequired || c.cfg.APIKey != "" {
+	if CodeOf(err) != CodeLoginRequired {
 		return err
+	}
+	if cred, cerr := c.credential(p); cerr != nil || cred.Key != "" {
+		return err // a key that is not a login: nobody to prompt
 	}
 	if len(o.Tokens) > 0 {
 		return newError(CodeAuthFailed, "Client.Login: the PBX refused every token given; log in again with username and password (or without Options.Headless, through the overlay)")

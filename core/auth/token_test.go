@@ -48,7 +48,7 @@ func onlyToken(t *testing.T, m map[string]time.Time) string {
 // pageLoad is a new client (a new page) with the same origin storage
 // (localStorage) and a fresh jar and tab storage.
 func pageLoad(t *testing.T, srv *pbxServer, tokens auth.Storage, mods ...func(*auth.Config)) *fixture {
-	return newFixture(t, srv, native.NewTransport(), append([]func(*auth.Config){func(c *auth.Config) { c.Tokens = tokens }}, mods...)...)
+	return newFixture(t, srv, native.NewTransport(), append([]func(*auth.Config){func(c *auth.Config) { c.Credentials = &auth.Sessions{Store: c.Session, Tokens: tokens} }}, mods...)...)
 }
 
 func TestASavedTokenLogsTheNextPageLoadInSilently(t *testing.T) {
