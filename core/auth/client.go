@@ -1,5 +1,6 @@
-// Package auth is the client side of the IPCortex PBX login contract: the
-// behaviour of IPCortex.PBX.Auth without a browser. It logs in with a username
+// Package auth is the login client of IPCortex.PBX.Auth, without a browser.
+//
+// It is the client side of the PBX's login contract. It logs in with a username
 // and password or an API key, checks and ends sessions, selects companies,
 // resets the phone password, and keeps the user's properties current.
 //
