@@ -1,10 +1,12 @@
 //go:build js && wasm
 
-// Command wasm is the browser module: it wires the core to the browser and
-// hands IPCortex.PBX.Auth's implementation to the loader (web/internal/site/api.js),
-// which set up globalThis.__pbxauth = {host, auth, ready} before starting it.
-// The same module runs in Node.js (web/npm/node.mjs), whose boot object also
-// has dom: false and the getters storage, tokens and WebSocket.
+// Command wasm is the browser module, pbxauth.wasm: the core wired to the browser.
+//
+// It hands IPCortex.PBX.Auth's implementation to the loader
+// (web/internal/site/api.js), which set up globalThis.__pbxauth = {host,
+// auth, ready} before starting it. The same module runs in Node.js
+// (web/npm/node.mjs), whose boot object also has dom: false and the getters
+// storage, tokens and WebSocket.
 package main
 
 import (

@@ -1,12 +1,13 @@
-// Command web is the local PBX server: it serves the browser module, its login
-// overlay and the demo page, speaks the REST auth contract of web/PROTOCOL.md
-// against a set of users, and trusts cross-origin pages only from the origins
-// it is given, and serves the live feed, a WebSocket at /rest/feed that tells
-// a client at once that its session has ended. On the same port it speaks
-// two more phone systems' contracts, for the same users (web/PROTOCOL.md,
-// "Vodia" and "Ping"): Vodia's third-party login at /rest/system/session,
-// and Ping's login at /auth/login with its extension directory at
-// /api/extensions/.
+// Command web is the local PBX server, so that the module runs and is tested on one machine.
+//
+// It serves the browser module, its login overlay and the demo page, speaks
+// the REST auth contract of web/PROTOCOL.md against a set of users, trusts
+// cross-origin pages only from the origins it is given, and serves the live
+// feed, a WebSocket at /rest/feed that tells a client at once that its
+// session has ended. On the same port it speaks two more phone systems'
+// contracts, for the same users (web/PROTOCOL.md, "Vodia" and "Ping"):
+// Vodia's third-party login at /rest/system/session, and Ping's login at
+// /auth/login with its extension directory at /api/extensions/.
 //
 //	go run ./web [-addr HOST:PORT] [-users FILE] [-origins LIST] [-hosts LIST]
 //	             [-token-classes LIST] [-test-clock] [-server-version V]

@@ -1,6 +1,7 @@
-// Command report reads what make bench wrote in out/ and writes
-// bench/results.json, then prints the table of figures, each beside its
-// baseline from the same run, with the ratios and the goals.
+// Command report writes bench/results.json from what make bench wrote in out/.
+//
+// It then prints the table of figures, each beside its baseline from the
+// same run, with the ratios and the goals.
 //
 //	go run ./bench/report [-in out] [-out bench/results.json]
 //

@@ -1,9 +1,10 @@
-// Package backend is the seam between the client (core/auth), which keeps
-// what every phone system shares (the call queue, sub-IDs, credentials, the
-// user's properties and their refresh), and the systems themselves: how each
-// logs in, checks and ends a login, and what it can and cannot do. Each
-// system is a package of its own beside this one (ipcortex, vodia, ping);
-// the browser build links only what it uses, and none of them links
+// Package backend is the seam between the client (core/auth) and the phone systems.
+//
+// The client keeps what every phone system shares (the call queue, sub-IDs,
+// credentials, the user's properties and their refresh); a backend says how
+// its system logs in, checks and ends a login, and what it can and cannot
+// do. Each system is a package of its own beside this one (ipcortex, vodia,
+// ping); the browser build links only what it uses, and none of them links
 // net/http or encoding/json.
 package backend
 

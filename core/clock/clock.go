@@ -1,5 +1,6 @@
-// Package clock lets the core schedule work (the hourly refresh of the user's
-// properties) on a clock that tests can move by hand.
+// Package clock lets the core schedule work on a clock that tests can move by hand.
+//
+// The core's scheduled work is the hourly refresh of the user's properties.
 package clock
 
 import (

@@ -1,6 +1,7 @@
-// Package endpoint parses the API and WebSocket hosts that pages give to
-// setHost and setWSHost. It does not use net/url: the browser build pays for
-// every package it links, and these forms need a dozen lines, not a URL parser.
+// Package endpoint parses the API and WebSocket hosts pages give to setHost and setWSHost.
+//
+// It does not use net/url: the browser build pays for every package it
+// links, and these forms need a dozen lines, not a URL parser.
 package endpoint
 
 import (

@@ -1,8 +1,9 @@
-// Package feed keeps a page's live connection to the PBX (the vendor's
-// IPCortex.PBX.startFeed) and turns what happens to it into the vendor's
-// error numbers: a logout made anywhere else reaches the page within a
-// second or two, drops are survived by reconnecting with exponential backoff
-// and jitter, and a feed that cannot come back gives up when the page said.
+// Package feed keeps a page's live connection to the PBX, as IPCortex.PBX.startFeed does.
+//
+// It turns what happens to the connection into the vendor's error numbers:
+// a logout made anywhere else reaches the page within a second or two,
+// drops are survived by reconnecting with exponential backoff and jitter,
+// and a feed that cannot come back gives up when the page said.
 //
 // One state machine serves the browser module (over the browser's
 // WebSocket) and Go programs (over github.com/coder/websocket, in

@@ -1,9 +1,11 @@
 //go:build !js
 
-// Package native runs the auth core in an ordinary Go program: a Transport on
-// net/http with a cookie jar (the session cookie lives there), and crypto/rand
-// for sub-IDs. It is built for every platform but js (the browser talks
-// through fetch, jsbridge), so the browser build never links net/http.
+// Package native runs the auth core in an ordinary Go program.
+//
+// It gives the core a Transport on net/http with a cookie jar (the session
+// cookie lives there), and crypto/rand for sub-IDs. It is built for every
+// platform but js (the browser talks through fetch, jsbridge), so the
+// browser build never links net/http.
 package native
 
 import (

@@ -1,8 +1,10 @@
-// Package overlay is the login overlay's postMessage protocol: the messages
-// between the browser module and the PBX's login page that it shows in an
-// iframe, parsed and written here so that the rules are tested natively.
-// jsbridge does the DOM work around it; web/internal/site/login.js is the
-// page's side; web/PROTOCOL.md, "The login overlay", tells the story.
+// Package overlay is the login overlay's postMessage protocol.
+//
+// It holds the messages between the browser module and the PBX's login
+// page that the module shows in an iframe, parsed and written here so that
+// the rules are tested natively. jsbridge does the DOM work around it;
+// web/internal/site/login.js is the page's side; web/PROTOCOL.md, "The login
+// overlay", tells the story.
 //
 // The conversation:
 //

@@ -1,10 +1,11 @@
-// Package fault makes the local PBX server fail on purpose, for tests only:
-// an Injector in front of the server's handler gives its API requests added
+// Package fault makes the local PBX server fail on purpose, for tests only.
+//
+// An Injector in front of the server's handler gives its API requests added
 // latency, 500s, connection resets, truncated bodies, replies that are not
-// JSON or are too large, or a live feed that drops, as a test switches it at
-// run time. Tests check with it that every call of a client ends with the
-// right error code within its deadline, and that the client works again once
-// the fault stops.
+// JSON or are too large, or a live feed that drops, as a test switches it
+// at run time. Tests check with it that every call of a client ends with
+// the right error code within its deadline, and that the client works
+// again once the fault stops.
 //
 //	in := fault.New(pbxHandler) // off: every request passes through
 //	in.Set(fault.Status500)     // every API call now fails with a 500

@@ -1,15 +1,17 @@
-// Package pbx is the local PBX server: it speaks the REST auth contract of
-// web/PROTOCOL.md (login with a password or a login token, check, logout,
-// clean-up, company selection, phone password reset and the creation of
-// external users, with sessions per sub-ID, tokens bound to an application
-// origin, and stateless API keys) and the live feed that tells a client at
-// once that its session has ended, and beside them the halves of two other
-// phone systems on the same port: Vodia's third-party login (web/internal/vodiaserver) and
-// Ping's login and extension directory (web/internal/pingserver). It guards them all with
-// the served-host and trusted-origin rules and with the limits of Limits
-// (failed logins throttled by name and address, password checks bounded,
-// sessions and tokens capped), logs one line per request and serves
-// everything else from a static handler.
+// Package pbx is the local PBX server as an http.Handler, for ./web and pbxtest.
+//
+// It speaks the REST auth contract of web/PROTOCOL.md (login with a
+// password or a login token, check, logout, clean-up, company selection,
+// phone password reset and the creation of external users, with sessions
+// per sub-ID, tokens bound to an application origin, and stateless API
+// keys) and the live feed that tells a client at once that its session has
+// ended, and beside them the halves of two other phone systems on the same
+// port: Vodia's third-party login (web/internal/vodiaserver) and Ping's
+// login and extension directory (web/internal/pingserver). It guards them
+// all with the served-host and trusted-origin rules and with the limits of
+// Limits (failed logins throttled by name and address, password checks
+// bounded, sessions and tokens capped), logs one line per request and
+// serves everything else from a static handler.
 package pbx
 
 import (
@@ -68,14 +70,14 @@ type Config struct {
 	// defaults to Logger.
 	Feed feedserver.Options
 	// VodiaAdmin is the Vodia admin, who may ask for temporary session ids
-	// (see vodia.ParseAdmin); nil: nobody may.
+	// (see vodiaserver.ParseAdmin); nil: nobody may.
 	VodiaAdmin *vodiaserver.Admin
-	// PingKey signs and checks Ping's JWTs, ping.KeySize bytes (see
-	// ping.LoadKey); nil: a random key for this server's life, so that no
+	// PingKey signs and checks Ping's JWTs, pingserver.KeySize bytes (see
+	// pingserver.LoadKey); nil: a random key for this server's life, so that no
 	// token made elsewhere works.
 	PingKey []byte
 	// PingPresence is what Ping's extension objects say of each user, by
-	// login (ping.DemoPresence for the demo users); nil: everyone is
+	// login (pingserver.DemoPresence for the demo users); nil: everyone is
 	// available, without a profile or calls.
 	PingPresence map[string]pingserver.Presence
 	// Limits bound failed logins, the password checks under way, and the

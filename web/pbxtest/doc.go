@@ -1,7 +1,8 @@
-// Package pbxtest runs the local PBX server inside a Go test, in the manner
-// of net/http/httptest, for integration tests of code that logs in to a PBX:
-// the Go client library (core/auth, core/native), a service of your own that
-// calls the REST contract, or a headless browser that loads the module.
+// Package pbxtest runs the local PBX server inside a Go test, as net/http/httptest does.
+//
+// It is for integration tests of code that logs in to a PBX: the Go client
+// library (core/auth, core/native), a service of your own that calls the
+// REST contract, or a headless browser that loads the module.
 //
 //	s := pbxtest.NewServer(t) // the demo users, closed when the test ends
 //	c := s.Client()           // an *auth.Client for s.URL

@@ -74,7 +74,7 @@ func WithClock(clock *testclock.Clock) Option {
 
 // WithVodiaAdmin sets the Vodia admin, the account that asks for temporary
 // session ids with Basic credentials (see Server.VodiaTemporaryID); default
-// vodia.DemoAdmin, admin:vodia-demo.
+// vodiaserver.DemoAdmin, admin:vodia-demo.
 func WithVodiaAdmin(login, password string) Option {
 	return Option{func(c *config) error {
 		c.vodiaLogin, c.vodiaPassword = login, password
@@ -82,8 +82,8 @@ func WithVodiaAdmin(login, password string) Option {
 	}}
 }
 
-// WithPingKey sets the key that signs and checks Ping's JWTs, ping.KeySize
-// (32) bytes, for a test that makes its tokens with ping.Mint; default a
+// WithPingKey sets the key that signs and checks Ping's JWTs, pingserver.KeySize
+// (32) bytes, for a test that makes its tokens with pingserver.Mint; default a
 // random key, with which Server.PingToken makes them.
 func WithPingKey(key []byte) Option {
 	return Option{func(c *config) error {

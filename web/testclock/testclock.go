@@ -1,6 +1,7 @@
-// Package testclock is the clock of the local PBX server's -test-clock flag:
-// a clock that runs with the real one from the real time, and that a test
-// moves forward with POST /test/clock, so that end-to-end tests can watch
+// Package testclock is the clock of the local PBX server's -test-clock flag.
+//
+// It runs with the real clock from the real time, and a test moves it
+// forward with POST /test/clock, so that end-to-end tests can watch
 // sessions, login tokens and external users expire without waiting a day.
 //
 // It is for tests only, never for a server anyone relies on: whoever can

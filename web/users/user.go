@@ -1,8 +1,9 @@
-// Package users is the local PBX server's user directory: who may log in, with
-// which password or API key, and which companies each user may select, and,
-// for the Ping and Vodia phone systems, each user's extension, e-mail and
-// domain. Users come from a JSON file (see Load) or from the built-in demo
-// set (see Demo).
+// Package users is the local PBX server's user directory.
+//
+// It says who may log in, with which password or API key, and which
+// companies each user may select, and, for the Ping and Vodia phone
+// systems, each user's extension, e-mail and domain. Users come from a JSON
+// file (see Load) or from the built-in demo set (see Demo).
 // Passwords are kept only as bcrypt hashes. Beside the read-only Directory,
 // Externals holds the external users that administrators create while the
 // server runs: single-use guests without a password.

@@ -1,7 +1,9 @@
-// Package backendtest holds what the phone systems' backend tests share: a
-// Transport that answers with canned replies and records what it was sent,
-// oracles that read replies with encoding/json, and the checks every
-// failure must pass. It is for tests only; the browser build never links it.
+// Package backendtest holds what the phone systems' backend tests share.
+//
+// They share a Transport that answers with canned replies and records what
+// it was sent, oracles that read replies with encoding/json, and the checks
+// every failure must pass. It is for tests only; the browser build never
+// links it.
 package backendtest
 
 import (

@@ -1,7 +1,9 @@
-// Package ipcortex is the IPCortex PBX's half of the login contract
-// (web/PROTOCOL.md): its REST paths, its JSON replies (core/backend/ipcortex/wire), its error
-// codes and its user model, behind the backend seam. It is the default
-// backend: what the client did before there were others.
+// Package ipcortex is the IPCortex PBX's half of the login contract (web/PROTOCOL.md).
+//
+// It holds the system's REST paths, its JSON replies
+// (core/backend/ipcortex/wire), its error codes and its user model, behind
+// the backend seam. It is the default backend: what the client did before
+// there were others.
 package ipcortex
 
 import (

@@ -1,9 +1,11 @@
-// Package jsontext reads and writes JSON without encoding/json, which would
-// cost the browser build about 110 KB brotli on every page load: a strict
-// recursive-descent parser (whatever it accepts, encoding/json accepts with
-// the same result, in time linear in its size; FuzzReadObject and
-// core/backend/ipcortex/wire fuzz that) and encoding/json's string escaping
-// (FuzzReadObject checks it byte for byte).
+// Package jsontext reads and writes JSON without encoding/json, for the browser build.
+//
+// encoding/json would cost the browser build about 110 KB brotli on every
+// page load. This package has instead a strict recursive-descent parser
+// (whatever it accepts, encoding/json accepts with the same result, in time
+// linear in its size; FuzzReadObject and core/backend/ipcortex/wire fuzz
+// that) and encoding/json's string escaping (FuzzReadObject checks it byte
+// for byte).
 //
 // It is the module's one home of the strict rules for JSON that a peer
 // sends: no key twice in an object (Parser.Object), no key that differs from

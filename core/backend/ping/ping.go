@@ -1,8 +1,9 @@
-// Package ping is the Ping PBX's half of the login contract, after the
-// vendor's document: username and password through Authorization: Basic at
-// /auth/login (which answers with a session, carried explicitly here so
-// that pages on another site keep it), or a JWT through Authorization:
-// Bearer on every call; the user's properties come from
+// Package ping is the Ping PBX's half of the login contract, after the vendor's document.
+//
+// A client logs in with a username and password through Authorization:
+// Basic at /auth/login (which answers with a session, carried explicitly
+// here so that pages on another site keep it), or sends a JWT through
+// Authorization: Bearer on every call; the user's properties come from
 // /api/extensions/me. Ping has no saved tokens, companies, phone password
 // or feed: those are refused with bad_option.
 package ping

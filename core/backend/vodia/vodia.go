@@ -1,10 +1,11 @@
-// Package vodia is the Vodia PBX's half of the login contract, after the
-// vendor's third-party login document: the integrator's server asks the PBX
-// for a temporary session id with the admin's credentials (see
-// core/backend/vodia/thirdparty), hands it to the page, and the page turns it into
-// a session within the 10 seconds allowed: login({tokens: [id]}). Vodia has
-// no password login here, no saved tokens, companies, phone password or
-// feed: those are refused with bad_option.
+// Package vodia is the Vodia PBX's half of the login contract, after the vendor's document.
+//
+// The document is the vendor's third-party login: the integrator's server
+// asks the PBX for a temporary session id with the admin's credentials (see
+// core/backend/vodia/thirdparty), hands it to the page, and the page turns
+// it into a session within the 10 seconds allowed: login({tokens: [id]}).
+// Vodia has no password login here, no saved tokens, companies, phone
+// password or feed: those are refused with bad_option.
 package vodia
 
 import (

@@ -1,8 +1,9 @@
-// Package connlimit caps the connections a server holds open: in all, and
-// per client address, so that one client (20,000 idle keep-alive
-// connections, a flood of WebSockets) cannot use up the process's open files
-// and lock everyone else out. A connection over a cap is answered at once
-// with a plain HTTP 503 and closed, before any request is read.
+// Package connlimit caps the connections a server holds open, in all and per client address.
+//
+// The caps are there so that one client (20,000 idle keep-alive
+// connections, a flood of WebSockets) cannot use up the process's open
+// files and lock everyone else out. A connection over a cap is answered at
+// once with a plain HTTP 503 and closed, before any request is read.
 //
 // A client is counted by its IP address, and an IPv6 client by its /64
 // network, which one machine usually has whole (ClientKey).

@@ -1,7 +1,8 @@
-// Package e2e holds the end-to-end browser tests of the module: it builds and
-// starts the local PBX server (./web), serves vendor-style test pages from a
-// second origin that load the module with one script tag, and drives Debian's
-// Chromium through chromedp against both.
+// Package e2e holds the end-to-end browser tests of the module.
+//
+// It builds and starts the local PBX server (./web), serves vendor-style
+// test pages from a second origin that load the module with one script
+// tag, and drives Debian's Chromium through chromedp against both.
 //
 //	make build && go test -race -timeout 10m ./web/internal/e2e/
 //

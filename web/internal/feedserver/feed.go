@@ -1,7 +1,8 @@
-// Package feed serves the local PBX server's live feed (web/PROTOCOL.md, "The
-// live feed"): a WebSocket on which a logged-in client hears at once that its
-// session has ended, however it ended, instead of finding out at its next
-// call.
+// Package feedserver serves the local PBX server's live feed.
+//
+// The feed (web/PROTOCOL.md, "The live feed") is a WebSocket on which a
+// logged-in client hears at once that its session has ended, however it
+// ended, instead of finding out at its next call.
 //
 // A Hub owns the open feeds, indexed by the session each one follows. The
 // server tells it of every session that ends (Hub.End, from the session

@@ -1,7 +1,8 @@
-// Package jsonreply writes the JSON replies of the local server's paths
-// beside the IPCortex REST calls (Vodia, Ping, the test clock and the fault
-// switch), which share a shape: a JSON body, never cached (replies carry
-// session ids), and failures as {"error": message}.
+// Package jsonreply writes the JSON replies of the local server's non-IPCortex paths.
+//
+// Those are the paths beside the IPCortex REST calls (Vodia, Ping, the test
+// clock and the fault switch), which share a shape: a JSON body, never
+// cached (replies carry session ids), and failures as {"error": message}.
 package jsonreply
 
 import (

@@ -1,10 +1,11 @@
-// Package ping is the local PBX server's half of the Ping phone system, after
-// the vendor's authentication document (see "Ping" in web/PROTOCOL.md): a
-// login with Basic credentials at /auth/login that answers a session (in a
-// cookie, and in the reply for pages on another site), a logout, and the
-// extension directory under /api/extensions/, which takes a JSON Web Token
-// (Authorization: Bearer), the session header (Authorization: session ID) or
-// the session cookie.
+// Package pingserver is the local PBX server's half of the Ping phone system.
+//
+// It follows the vendor's authentication document (see "Ping" in
+// web/PROTOCOL.md): a login with Basic credentials at /auth/login that
+// answers a session (in a cookie, and in the reply for pages on another
+// site), a logout, and the extension directory under /api/extensions/,
+// which takes a JSON Web Token (Authorization: Bearer), the session header
+// (Authorization: session ID) or the session cookie.
 //
 // A Ping user name is the user's extension (the document's example user is a
 // number), its password the one it has for every system of the server. JWTs

@@ -1,5 +1,6 @@
-// Package servertest holds what the tests of the local server's handlers
-// share: a log buffer the server's goroutines may write to, the demo users
+// Package servertest holds what the tests of the local server's handlers share.
+//
+// That is a log buffer the server's goroutines may write to, the demo users
 // with cheap password hashes, the fake clock's start, a browser-like client,
 // requests whose replies are read whole, and the live feed's URL and close
 // code. It is for tests only.

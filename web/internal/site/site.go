@@ -1,8 +1,10 @@
-// Package site serves what browsers load from the local PBX server besides the
-// REST contract: the loader api.js (also under the vendor's wrapper names),
-// the Go runtime glue wasm_exec.js, the module pbxauth.wasm, the login overlay
-// page (login.html with its login.js and login.css, which the module frames
-// over the page that logs in) and the demo page at "/".
+// Package site serves the files browsers load from the local PBX server.
+//
+// That is everything besides the REST contract: the loader api.js (also
+// under the vendor's wrapper names), the Go runtime glue wasm_exec.js, the
+// module pbxauth.wasm, the login overlay page (login.html with its login.js
+// and login.css, which the module frames over the page that logs in) and
+// the demo page at "/".
 //
 // The overlay page is where users type their password, so it carries a
 // strict Content-Security-Policy: nothing but its own files, no form

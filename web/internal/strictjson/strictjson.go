@@ -1,11 +1,13 @@
-// Package strictjson decodes the JSON bodies of the local server's requests
-// more strictly than encoding/json, which takes the last of two equal keys
-// and matches a key to a field whatever its case ({"AUTH":{"USERNAME":...}}
-// fills the fields "auth" and "username"). Both let a request mean one thing
-// to this server and another to a proxy, a log or a client library in front
-// of it. Unmarshal refuses, in any object at any depth, a key given twice
-// and a key that names a field of the destination only when case is
-// ignored; then it decodes as encoding/json does with DisallowUnknownFields.
+// Package strictjson decodes JSON request bodies more strictly than encoding/json.
+//
+// The local server decodes its requests with it because encoding/json takes
+// the last of two equal keys and matches a key to a field whatever its case
+// ({"AUTH":{"USERNAME":...}} fills the fields "auth" and "username"). Both
+// let a request mean one thing to this server and another to a proxy, a log
+// or a client library in front of it. Unmarshal refuses, in any object at
+// any depth, a key given twice and a key that names a field of the
+// destination only when case is ignored; then it decodes as encoding/json
+// does with DisallowUnknownFields.
 //
 // Every request decoder of the server goes through it: the IPCortex REST
 // calls (web/pbx), Vodia's (web/internal/vodiaserver), the test clock

@@ -1,9 +1,10 @@
-// Package throttle slows down and then refuses whoever keeps failing to log
-// in: a Throttle counts the failed attempts of each key (a login name, a
-// client address) and, past a number of free ones, makes the key wait
-// before its next attempt, a wait that doubles with each further failure up
-// to a maximum. The server refuses an attempt made during the wait (HTTP
-// 429 with Retry-After) without checking the password, so that guessing is
+// Package throttle slows down and then refuses whoever keeps failing to log in.
+//
+// A Throttle counts the failed attempts of each key (a login name, a client
+// address) and, past a number of free ones, makes the key wait before its
+// next attempt, a wait that doubles with each further failure up to a
+// maximum. The server refuses an attempt made during the wait (HTTP 429
+// with Retry-After) without checking the password, so that guessing is
 // slow and costs the server nothing.
 //
 // An attempt counts as a failure from the moment it is let through, so that

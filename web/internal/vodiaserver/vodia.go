@@ -1,11 +1,12 @@
-// Package vodia is the local PBX server's half of the Vodia phone system's
-// third-party login, after the vendor's document (see "Vodia" in
-// web/PROTOCOL.md). An integrator's server, holding the PBX's admin
-// credentials, asks POST /rest/system/session for a temporary session id
-// for the admin, a domain or a user; its page hands the id to the browser,
-// which turns it into a session with the same path within ten seconds, once.
-// The session then travels in the vodia_session cookie or in the header
-// "Authorization: session SID"; GET reads it and DELETE ends it.
+// Package vodiaserver is the local PBX server's half of Vodia's third-party login.
+//
+// It follows the vendor's document (see "Vodia" in web/PROTOCOL.md). An
+// integrator's server, holding the PBX's admin credentials, asks POST
+// /rest/system/session for a temporary session id for the admin, a domain
+// or a user; its page hands the id to the browser, which turns it into a
+// session with the same path within ten seconds, once. The session then
+// travels in the vodia_session cookie or in the header "Authorization:
+// session SID"; GET reads it and DELETE ends it.
 //
 // Handler serves only that path and answers every failure as
 // {"error": "..."}; the server in front of it checks the Host and the Origin.

@@ -1,6 +1,7 @@
-// Package wire is the IPCortex auth wire contract shared by the client core and
-// the local PBX server: paths, the session cookie, the sub-ID qualifier and the
-// JSON bodies. Both sides import it so that they cannot drift apart; what each
+// Package wire is the IPCortex auth wire contract that the client and local server share.
+//
+// It holds the paths, the session cookie, the sub-ID qualifier and the JSON
+// bodies. Both sides import it so that they cannot drift apart; what each
 // field means is written down in web/PROTOCOL.md.
 package wire
 

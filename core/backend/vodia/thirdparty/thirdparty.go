@@ -1,8 +1,9 @@
 //go:build !(js && wasm)
 
-// Package thirdparty is the integrator's server side of the Vodia PBX's
-// third-party login: the Go counterpart of the vendor's PHP sample. Mounted
-// on the integrator's own site, a Handler decides with the integrator's hook
+// Package thirdparty is the integrator's server side of the Vodia PBX's third-party login.
+//
+// It is the Go counterpart of the vendor's PHP sample. Mounted on the
+// integrator's own site, a Handler decides with the integrator's hook
 // (Allow) whom the caller may become on the PBX, asks the PBX for a
 // temporary session id with the PBX's admin credentials, which never leave
 // the server, and hands the id to the browser as a JSON string. The page

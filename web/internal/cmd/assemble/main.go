@@ -1,8 +1,10 @@
-// Command assemble writes the npm package pbxauth into out/npm (or the folder
-// given): its sources from web/npm, and what it takes from web/internal/site
-// and the module that make build put in web/internal/site/dist; see package
-// github.com/pbxauth/pbxauth/web/internal/npmpkg. `cd out/npm && npm pack`
-// then makes the tarball.
+// Command assemble writes the npm package pbxauth into out/npm (or the folder given).
+//
+// It takes the package's sources from web/npm, and the rest from
+// web/internal/site and the module that make build put in
+// web/internal/site/dist; see package
+// github.com/pbxauth/pbxauth/web/internal/npmpkg.
+// `cd out/npm && npm pack` then makes the tarball.
 //
 //	go run ./web/internal/cmd/assemble [OUT]
 //

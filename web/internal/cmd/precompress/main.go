@@ -1,6 +1,8 @@
-// Command precompress writes the Zstandard, brotli and gzip copies of the
-// build outputs that the local PBX server sends to browsers accepting them,
-// and measures the browser module against its size budget.
+// Command precompress compresses the build outputs and checks the module's size budget.
+//
+// It writes the Zstandard, brotli and gzip copies of the build outputs that
+// the local PBX server sends to browsers accepting them, and measures the
+// browser module against its size budget.
 //
 //	go run ./web/internal/cmd/precompress DIR
 //	go run ./web/internal/cmd/precompress [-budget RATIO] -size FLOOR.wasm MODULE.wasm
