@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pbxauth/pbxauth/internal/browsertest"
 	"github.com/pbxauth/pbxauth/web/pbx"
 	"github.com/pbxauth/pbxauth/web/users"
 )
@@ -25,11 +26,13 @@ import (
 // wasmbrowsertest (the coder/websocket pattern): the real local PBX runs here,
 // natively, and its URL reaches the browser in the environment. Beside it run
 // a server that never answers and one that redirects, for the fetch faults.
+// Without wasmbrowsertest or Chromium it skips, saying how to get them, or
+// fails under CI (browsertest's rule).
 func TestInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser tests are not short")
-	}
-	exe := wasmbrowsertest(t)
+	exe := browsertest.Require(t, browsertest.WasmBrowserTest, browsertest.Chromium)
+	// wasmbrowsertest looks Chromium up by name on the PATH: put first
+	// there the folder of the one browsertest found.
+	path := filepath.Dir(browsertest.Chromium.Find()) + string(os.PathListSeparator) + os.Getenv("PATH")
 
 	users.HashCost = bcrypt.MinCost
 	srv := httptest.NewServer(pbx.New(pbx.Config{Users: users.NewDirectory(users.Demo())}))
@@ -60,8 +63,8 @@ func TestInBrowser(t *testing.T) {
 		cmd.Dir = run.dir
 		// wasm_exec.js caps argv plus environment at 8 KB: pass only what go needs.
 		cmd.Env = []string{"GOOS=js", "GOARCH=wasm", "PBX_URL=" + srv.URL, "SLOW_URL=" + slow.URL,
-			"REDIRECT_URL=" + redirect.URL, "DOWN_URL=" + down}
-		for _, k := range []string{"PATH", "HOME", "GOCACHE", "GOPATH", "GOMODCACHE", "GOPROXY", "GOFLAGS", "TMPDIR"} {
+			"REDIRECT_URL=" + redirect.URL, "DOWN_URL=" + down, "PATH=" + path}
+		for _, k := range []string{"HOME", "GOCACHE", "GOPATH", "GOMODCACHE", "GOPROXY", "GOFLAGS", "TMPDIR"} {
 			if v, ok := os.LookupEnv(k); ok {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
@@ -80,18 +83,6 @@ func TestSafejsNative(t *testing.T) {
 	cmd.Dir = "safejs"
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go test in jsbridge/safejs:\n%s", out)
-}
-
-// wasmbrowsertest finds the tool that `make deps` installs into .tools/bin.
-func wasmbrowsertest(t *testing.T) string {
-	if p, err := exec.LookPath("wasmbrowsertest"); err == nil {
-		return p
-	}
-	p, err := filepath.Abs("../.tools/bin/wasmbrowsertest")
-	require.NoError(t, err)
-	_, err = os.Stat(p)
-	require.NoError(t, err, "wasmbrowsertest is missing: run make deps")
-	return p
 }
 
 // filterNoise drops the harmless lines that old CDP tables make Chromium print.

@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/pbxauth/pbxauth/web/internal/browsertest"
+	"github.com/pbxauth/pbxauth/internal/browsertest"
 	"github.com/pbxauth/pbxauth/web/internal/site"
 )
 

@@ -24,7 +24,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/chromedp/chromedp"
-	"github.com/pbxauth/pbxauth/web/internal/browsertest"
+	"github.com/pbxauth/pbxauth/internal/browsertest"
 )
 
 // Deadlines of the set-up. Nothing is asserted on time: these only keep a

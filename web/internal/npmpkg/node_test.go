@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/internal/browsertest"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
 )
 
@@ -26,12 +27,9 @@ import (
 // the module keeps the session and the token.
 func TestNodeFeed(t *testing.T) {
 	p := installed(t)
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "node is not on the PATH") // installed checked it
+	node := browsertest.Require(t, browsertest.Node)
+	browsertest.Require(t, inTools(p.root, "ws", "node_modules/ws/package.json"))
 	ws := filepath.Join(p.root, ".tools", "npm", "node_modules", "ws")
-	if _, err := os.Stat(filepath.Join(ws, "package.json")); err != nil {
-		need(t, "the ws package is not installed in .tools/npm: run make typecheck (or make test), which installs it")
-	}
 	link := filepath.Join(p.project, "node_modules", "ws")
 	if _, err := os.Lstat(link); err != nil {
 		require.NoError(t, os.Symlink(ws, link))

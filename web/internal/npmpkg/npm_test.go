@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pbxauth/pbxauth/web/internal/browsertest"
+	"github.com/pbxauth/pbxauth/internal/browsertest"
 	"github.com/pbxauth/pbxauth/web/internal/npmpkg"
 	"github.com/pbxauth/pbxauth/web/internal/site"
 	"github.com/pbxauth/pbxauth/web/pbxtest"
@@ -52,22 +52,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// repoRoot walks up from the working directory (web/internal/npmpkg under
-// go test) to the directory of go.mod.
+// repoRoot is the repository's root, above web/internal/npmpkg.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/pbxauth/pbxauth")) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod of github.com/pbxauth/pbxauth) above the working directory")
-		}
-		dir = parent
+	root := browsertest.Root()
+	if root == "" {
+		t.Fatal("cannot find the repository root (go.mod of github.com/pbxauth/pbxauth) above the working directory")
 	}
+	return root
+}
+
+// inTools is a tool that make typecheck installs into .tools/npm of the
+// repository at root: rel is its path there.
+func inTools(root, name, rel string) browsertest.Tool {
+	return browsertest.Tool{Name: name, Paths: []string{filepath.Join(root, ".tools", "npm", filepath.FromSlash(rel))},
+		Get: "run make typecheck (or make test), which installs it into .tools/npm"}
 }
 
 // run runs a command in dir with npm's cache in tmp, and returns its
@@ -87,31 +86,13 @@ func run(t testing.TB, dir string, name string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
-// need ends a test that cannot run here, saying how to get what it lacks:
-// it skips, or fails when the environment variable CI is set, where every
-// test must run.
-func need(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + " (CI is set: failing instead of skipping)")
-	}
-	t.Skip(msg)
-}
-
-// slow skips the browser and npm tests under -short.
-func slow(t testing.TB) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser and npm tests do not run with -short; make test runs them")
-	}
-}
-
-// built needs the module and the glue in web/internal/site/dist.
+// built needs the module and the glue in web/internal/site/dist: without
+// them the test skips, or fails under CI, as for a missing tool.
 func built(t testing.TB, root string) {
 	t.Helper()
 	for _, name := range []string{"pbxauth.wasm", "wasm_exec.js"} {
 		if _, err := os.Stat(filepath.Join(root, "web", "internal", "site", "dist", name)); err != nil {
-			need(t, "web/internal/site/dist/"+name+" is not built: run make build")
+			browsertest.Skip(t, "web/internal/site/dist/"+name+" is not built: run make build")
 		}
 	}
 }
@@ -141,14 +122,8 @@ var pack struct {
 // once for every test of the run.
 func installed(t *testing.T) packed {
 	t.Helper()
-	slow(t)
+	npm := browsertest.Require(t, browsertest.NPM, browsertest.Node)
 	root := repoRoot(t)
-	if _, err := exec.LookPath("node"); err != nil {
-		need(t, "node is not installed: apt-get install nodejs, or run make test, which installs it")
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		need(t, "npm is not installed: apt-get install npm, or run make test, which installs it")
-	}
 	built(t, root)
 	pack.once.Do(func() {
 		st := &setupT{TB: t}
@@ -158,7 +133,7 @@ func installed(t *testing.T) packed {
 					panic(r)
 				}
 			}()
-			pack.p = install(st, root)
+			pack.p = install(st, root, npm)
 		}()
 		pack.err = st.failure
 	})
@@ -168,12 +143,12 @@ func installed(t *testing.T) packed {
 	return pack.p
 }
 
-func install(t *setupT, root string) packed {
+func install(t *setupT, root, npm string) packed {
 	pkg := filepath.Join(tmp, "pkg")
 	if err := npmpkg.Assemble(root, pkg); err != nil {
 		t.Fatalf("assembling the package: %v", err)
 	}
-	out := run(t, tmp, "npm", "pack", "--json", "--pack-destination", tmp, pkg)
+	out := run(t, tmp, npm, "pack", "--json", "--pack-destination", tmp, pkg)
 	var res []struct {
 		Filename string
 		Files    []struct{ Path string }
@@ -191,7 +166,7 @@ func install(t *setupT, root string) packed {
 	if err := os.WriteFile(filepath.Join(p.project, "package.json"), []byte(`{"name": "scratch", "private": true, "type": "module"}`), 0o644); err != nil {
 		t.Fatalf("%v", err)
 	}
-	run(t, p.project, "npm", "install", "--offline", "--no-audit", "--no-fund", filepath.Join(tmp, res[0].Filename))
+	run(t, p.project, npm, "install", "--offline", "--no-audit", "--no-fund", filepath.Join(tmp, res[0].Filename))
 	return p
 }
 
@@ -235,10 +210,7 @@ func TestPack(t *testing.T) {
 // in as alice on the PBX it names, and logs out.
 func TestPackInBrowser(t *testing.T) {
 	p := installed(t)
-	chromium := findChromium()
-	if chromium == "" {
-		need(t, "Chromium is not installed: apt-get install chromium, or run make test, which installs it")
-	}
+	browsertest.Require(t, browsertest.Chromium)
 	page, err := os.ReadFile(filepath.Join("testdata", "page.html"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(p.project, "page.html"), page, 0o644))
@@ -250,7 +222,7 @@ func TestPackInBrowser(t *testing.T) {
 	// page and a real PBX are, so no cookie of the PBX reaches its requests.
 	pageURL := strings.Replace(site.URL, "127.0.0.1", "localhost", 1) + "/page.html?pbx=" + url.QueryEscape(pbx.URL)
 
-	ctx := browser(t, chromium)
+	ctx := browser(t)
 	var console []string
 	var mu sync.Mutex
 	go func() {
@@ -291,26 +263,11 @@ func TestPackInBrowser(t *testing.T) {
 	assert.Nil(t, r.AfterLogout, "Auth.id after logout")
 }
 
-// findChromium returns the path of Chromium (or Chrome), or "".
-func findChromium() string {
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// browser starts headless Chromium (the executable exe) with a fresh
+// browser starts headless Chromium (browsertest.Chromium) with a fresh
 // profile for one test.
-func browser(t *testing.T, exe string) context.Context {
+func browser(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(browsertest.ChromiumOptions(t.TempDir(), io.Discard), chromedp.ExecPath(exe))
+	opts := browsertest.ChromiumOptions(t.TempDir(), io.Discard)
 	deadline, cancelDeadline := context.WithTimeout(context.Background(), browserDeadline)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(deadline, opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
@@ -329,10 +286,7 @@ func browser(t *testing.T, exe string) context.Context {
 // the typescript that make typecheck installs into .tools/npm.
 func TestTypes(t *testing.T) {
 	p := installed(t)
-	tsc := filepath.Join(p.root, ".tools", "npm", "node_modules", ".bin", "tsc")
-	if _, err := os.Stat(tsc); err != nil {
-		need(t, "typescript is not installed in .tools/npm: run make typecheck (or make test), which installs it")
-	}
+	tsc := browsertest.Require(t, inTools(p.root, "typescript", "node_modules/.bin/tsc"))
 	for _, c := range []struct{ file, module, resolution string }{
 		{"browser.ts", "esnext", "bundler"},
 		{"node.ts", "nodenext", "nodenext"},

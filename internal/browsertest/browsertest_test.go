@@ -17,6 +17,20 @@ func TestFind(t *testing.T) {
 	assert.Equal(t, "", Tool{Name: "x", Paths: []string{dir}, Cmds: []string{"pbxauth-no-such-command"}}.Find(), "a folder is no tool")
 	t.Setenv("PATH", dir)
 	assert.Equal(t, exe, Tool{Name: "x", Cmds: []string{"tool"}}.Find(), "found on PATH")
+
+	t.Setenv(MissingEnv, "other, X")
+	assert.Equal(t, "", Tool{Name: "x", Paths: []string{exe}}.Find(), MissingEnv+" hides a tool by name, in any case")
+	assert.Equal(t, exe, Tool{Name: "y", Paths: []string{exe}}.Find(), "and no other")
+}
+
+func TestRoot(t *testing.T) {
+	root := Root()
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	assert.NoError(t, err)
+	assert.True(t, isThisModule(b), "the repository's go.mod, from internal/browsertest")
+	assert.Equal(t, []string{filepath.Join(root, ".tools", "bin", "x")}, inRepo(".tools/bin/x"))
+	assert.False(t, isThisModule([]byte("module github.com/pbxauth/pbxauth/other\n")))
+	assert.True(t, isThisModule([]byte("// comment\nmodule github.com/pbxauth/pbxauth\n\ngo 1.26\n")))
 }
 
 func TestUnavailable(t *testing.T) {

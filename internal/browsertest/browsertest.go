@@ -8,9 +8,11 @@
 package browsertest
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,10 +39,71 @@ var (
 		Get: "install Node.js 20 or later, e.g. Debian's nodejs package (make test does it)"}
 	NPM = Tool{Name: "npm", Cmds: []string{"npm"},
 		Get: "install npm, e.g. Debian's npm package (make test does it)"}
+	// WasmBrowserTest runs js/wasm test binaries in Chromium (go test -exec).
+	WasmBrowserTest = Tool{Name: "wasmbrowsertest", Paths: inRepo(".tools/bin/wasmbrowsertest"),
+		Cmds: []string{"wasmbrowsertest"}, Get: "run make deps, which installs it into .tools/bin"}
 )
 
-// Find returns the tool's path, or "" when the machine lacks it.
+// MissingEnv names the environment variable that lists, comma-separated,
+// tools (by Name, in any case) to treat as missing whether or not the
+// machine has them: a way to see a test skip, or fail under CI, here.
+const MissingEnv = "PBXAUTH_TEST_MISSING"
+
+// hidden reports whether MissingEnv names the tool.
+func (tl Tool) hidden() bool {
+	for _, n := range strings.Split(os.Getenv(MissingEnv), ",") {
+		if strings.EqualFold(strings.TrimSpace(n), tl.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// inRepo returns rel under the repository's Root, or nothing outside it.
+func inRepo(rel string) []string {
+	root := Root()
+	if root == "" {
+		return nil
+	}
+	return []string{filepath.Join(root, filepath.FromSlash(rel))}
+}
+
+// Root returns the repository's root: the directory of the go.mod of
+// github.com/pbxauth/pbxauth at or above the working directory (which go
+// test sets to the package's), or "" when there is none.
+func Root() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && isThisModule(b) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// isThisModule reports whether gomod is the go.mod of this repository.
+func isThisModule(gomod []byte) bool {
+	for line := range bytes.Lines(gomod) {
+		if string(bytes.TrimSpace(line)) == "module github.com/pbxauth/pbxauth" {
+			return true
+		}
+	}
+	return false
+}
+
+// Find returns the tool's path, or "" when the machine lacks it (or
+// MissingEnv names it).
 func (tl Tool) Find() string {
+	if tl.hidden() {
+		return ""
+	}
 	for _, p := range tl.Paths {
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p
