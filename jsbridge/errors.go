@@ -25,16 +25,14 @@ func typeErrorf(method, msg string) *TypeError {
 // types) whose `code` is the stable code of the failure.
 func JSError(err error) safejs.Value {
 	ctor, code := "Error", string(auth.CodeOf(err))
-	var te *TypeError
-	var ie *internalError
-	var fe *feed.Error
 	errno := 0
+	fe, isFeed := errors.AsType[*feed.Error](err)
 	switch {
-	case errors.As(err, &fe):
+	case isFeed:
 		errno, code = fe.Errno, feedCode(fe.Errno)
-	case errors.As(err, &te):
+	case isType[*TypeError](err):
 		ctor, code = "TypeError", string(auth.CodeBadOption)
-	case errors.As(err, &ie):
+	case isType[*internalError](err):
 		code = string(auth.CodeInternal)
 	case code == "":
 		code = string(auth.CodeInternal)
@@ -62,4 +60,12 @@ func feedCode(errno int) string {
 		return string(auth.CodeServer)
 	}
 	return string(auth.CodeInternal)
+}
+
+// isType reports whether err's chain holds an E. errors.AsType, unlike
+// errors.As, needs no reflection, which the module would compile at its
+// first error.
+func isType[E error](err error) bool {
+	_, ok := errors.AsType[E](err)
+	return ok
 }

@@ -100,8 +100,7 @@ func fetchError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	var je *JSException
-	if errors.As(err, &je) && je.Name == "TypeError" {
+	if je, ok := errors.AsType[*JSException](err); ok && je.Name == "TypeError" {
 		return errors.New("fetch failed (the PBX is down, refused the connection, redirected, or does not allow this page's origin): " + je.Message)
 	}
 	return err

@@ -254,8 +254,7 @@ func NewError(code Code, msg string) *Error { return &Error{Code: code, Message:
 
 // CodeOf returns the Code of err, or "" if err is not an *Error.
 func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
 	return ""

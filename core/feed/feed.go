@@ -334,22 +334,22 @@ func (f *Feed) loop(r *run) {
 		if wasUp {
 			everUp, relogged, retry, waited = true, false, 0, 0
 		}
-		var ce *CloseError
-		var fe *Error
+		ce, isClose := errors.AsType[*CloseError](err)
+		fe, isFeed := errors.AsType[*Error](err)
 		switch {
 		case r.ctx.Err() != nil:
 			return
-		case errors.As(err, &fe): // not logged in, or the PBX is not one
+		case isFeed: // not logged in, or the PBX is not one
 			f.report(r, fe.Errno, fe.Text)
 			f.end(r)
 			return
-		case errors.As(err, &ce) && ce.Code == wire.FeedTooMany:
+		case isClose && ce.Code == wire.FeedTooMany:
 			// Reconnecting would close the user's next oldest feed, and so on
 			// round all the tabs: stop, and say why.
 			f.report(r, ErrRunning, "the PBX closed this feed because its user has too many open ("+err.Error()+"); close other tabs, then start it again")
 			f.end(r)
 			return
-		case errors.As(err, &ce) && ce.Code == wire.FeedLoggedOut:
+		case isClose && ce.Code == wire.FeedLoggedOut:
 			if !relogged && f.cfg.Owner.Relogin() {
 				relogged = true // once: a login that the feed still refuses has ended
 				continue
