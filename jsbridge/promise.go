@@ -1,14 +1,5 @@
 //go:build js && wasm
 
-// Package jsbridge connects the Go core to the browser's JavaScript and DOM.
-//
-// It is the browser side of the core's interfaces: fetch for the
-// Transport, sessionStorage and localStorage for Storage, Web Crypto for
-// randomness, the browser's WebSocket for the feed's Dialer, the login
-// overlay's iframe for Prompt, and the export of IPCortex.PBX.Auth with
-// Promises and JS Errors. Every call into JavaScript goes through safejs,
-// so a JS exception becomes a Go error, and every entry point from
-// JavaScript recovers, so a Go panic never ends the runtime.
 package jsbridge
 
 import (

@@ -1,3 +1,15 @@
+// Package jsbridge connects the Go core to the browser's JavaScript and DOM.
+//
+// It is the browser side of the core's interfaces: fetch for the
+// Transport, sessionStorage and localStorage for Storage, Web Crypto for
+// randomness, the browser's WebSocket for the feed's Dialer, the login
+// overlay's iframe for Prompt, and the export of IPCortex.PBX.Auth with
+// Promises and JS Errors. Every call into JavaScript goes through safejs,
+// so a JS exception becomes a Go error, and every entry point from
+// JavaScript recovers, so a Go panic never ends the runtime.
+//
+// Only words.go builds outside the browser: it holds the JavaScript words
+// for the core's Go names, which words_test.go checks natively.
 package jsbridge
 
 import "strings"
