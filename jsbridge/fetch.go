@@ -20,8 +20,13 @@ import (
 // a body with a password is never re-sent to a host the page did not choose.
 // The default cache mode keeps Chromium's preflight cache working (no-store
 // or no-cache would cost an OPTIONS round trip per call); the server's
-// Cache-Control: no-store keeps replies out of the HTTP cache.
+// Cache-Control: no-store keeps replies out of the HTTP cache. The
+// deadline is a JavaScript timer that aborts the fetch (SelfTimed), so that
+// the page compiles no Go timer for it.
 type Fetch struct{}
+
+// SelfTimed says that Do keeps Request.Timeout itself.
+func (Fetch) SelfTimed() bool { return true }
 
 // Do performs one exchange.
 func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) {
@@ -63,6 +68,18 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	}
 	stop := context.AfterFunc(ctx, func() { _, _ = controller.Call("abort") })
 	defer stop()
+	if req.Timeout > 0 {
+		// setTimeout(controller.abort.bind(controller), ms): no Go callback.
+		abort, err := mustGet(controller, "abort").Call("bind", controller)
+		if err != nil {
+			return nil, err
+		}
+		timer, err := global.Call("setTimeout", abort, req.Timeout.Milliseconds())
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _, _ = global.Call("clearTimeout", timer) }()
+	}
 
 	p, err := global.Call("fetch", req.URL, init)
 	if err != nil {
@@ -70,7 +87,7 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	}
 	resp, err := Await(ctx, p)
 	if err != nil {
-		return nil, fetchError(ctx, err)
+		return nil, fetchError(ctx, signal, err)
 	}
 	status, err := mustGet(resp, "status").Int()
 	if err != nil {
@@ -82,8 +99,8 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	}
 	buf, err := Await(ctx, bufP)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := aborted(ctx, signal); err != nil {
+			return nil, err
 		}
 		return nil, backend.ReplyCut(err)
 	}
@@ -94,16 +111,28 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	return &auth.Response{Status: status, Body: body}, nil
 }
 
-// fetchError prefers the context's reason: an aborted fetch rejects with an
-// AbortError, but what happened is the deadline.
-func fetchError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
+// fetchError prefers the reason of an abort: an aborted fetch rejects with an
+// AbortError, but what happened is the deadline or the caller's cancel.
+func fetchError(ctx context.Context, signal safejs.Value, err error) error {
+	if err := aborted(ctx, signal); err != nil {
+		return err
 	}
 	if je, ok := errors.AsType[*JSException](err); ok && je.Name == "TypeError" {
 		return errors.New("fetch failed (the PBX is down, refused the connection, redirected, or does not allow this page's origin): " + je.Message)
 	}
 	return err
+}
+
+// aborted is why the fetch was aborted, or nil: the context's end, or else
+// (the signal aborted, but not by the context) the deadline.
+func aborted(ctx context.Context, signal safejs.Value) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if yes, err := mustGet(signal, "aborted").Bool(); err == nil && yes {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // copyBytes copies at most max bytes of an ArrayBuffer into Go.

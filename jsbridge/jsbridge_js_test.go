@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
 	"github.com/pbxauth/pbxauth/core/clock"
 )
@@ -81,6 +82,12 @@ func TestFetchFaults(t *testing.T) {
 
 	_, err = Fetch{}.Do(c, &auth.Request{Method: "POST", URL: env(t, "SLOW_URL")})
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "an ended context sends nothing")
+
+	// Its own deadline, on a JavaScript timer: the context never ends.
+	assert.True(t, backend.IsSelfTimed(Fetch{}))
+	_, err = Fetch{}.Do(context.Background(), &auth.Request{Method: "POST", URL: env(t, "SLOW_URL"), Body: []byte("{}"), Timeout: 200 * time.Millisecond})
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "Request.Timeout aborts the fetch")
+	assert.Equal(t, auth.CodeTimeout, auth.CodeOf(backend.TransportError("slow", err)))
 }
 
 func TestStorageAndRandom(t *testing.T) {

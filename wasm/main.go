@@ -40,8 +40,11 @@ func main() {
 		Warn:      jsbridge.ConsoleWarn,
 		Debug:     jsbridge.PageDebug{Target: target}.Log,
 	}
+	// dom is false only in Node.js; a page's loader leaves it undefined, and
+	// Bool on undefined would panic (recovered, but its recovery code would
+	// be compiled at every page load).
 	dom, _ := boot.Get("dom")
-	if isDOM, err := dom.Bool(); err == nil && !isDOM {
+	if dom.Type() == safejs.TypeBoolean && !mustBool(dom) {
 		// No page (Node.js, web/npm/node.mjs): no overlay, and the storage
 		// and the WebSocket constructor the program gave, which the boot
 		// object's getters hand out at each use.
@@ -86,4 +89,9 @@ func browserStorage() (session, tokens auth.Storage) {
 		tokens = nil
 	}
 	return session, tokens
+}
+
+func mustBool(v safejs.Value) bool {
+	b, _ := v.Bool()
+	return b
 }

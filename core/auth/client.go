@@ -455,6 +455,9 @@ type debugTransport struct {
 	debug func(string)
 }
 
+// SelfTimed is the wrapped transport's.
+func (t debugTransport) SelfTimed() bool { return backend.IsSelfTimed(t.Transport) }
+
 func (t debugTransport) Do(ctx context.Context, req *Request) (*Response, error) {
 	path := req.URL
 	if i := strings.Index(path, "://"); i >= 0 {

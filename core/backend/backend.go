@@ -93,8 +93,12 @@ type Target struct {
 // Do performs one exchange under the Target's deadline and turns a failed
 // one into an *Error (CodeTimeout or CodeNetwork) naming the host.
 func (t Target) Do(ctx context.Context, req *Request) (*Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
-	defer cancel()
+	req.Timeout = t.Timeout
+	if !IsSelfTimed(t.Transport) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
+		defer cancel()
+	}
 	resp, err := t.Transport.Do(ctx, req)
 	if err != nil {
 		return nil, TransportError(t.Host, err)
@@ -184,6 +188,25 @@ type Request struct {
 	// Cookies: send and keep cookies. False when the request carries its
 	// credential explicitly, so that it carries exactly one.
 	Cookies bool
+	// Timeout is the exchange's deadline, which a SelfTimed transport
+	// keeps itself; Target.Do sets it.
+	Timeout time.Duration
+}
+
+// SelfTimed is a Transport that keeps Request.Timeout by itself, outside
+// Go (the browser's fetch aborts on a JavaScript timer), and fails with an
+// error wrapping context.DeadlineExceeded when it passes: Target.Do then
+// starts no Go timer, which a page would otherwise compile, with context's
+// deadlines, before its first answer. SelfTimed reports whether the
+// transport (or the one it wraps) does so.
+type SelfTimed interface {
+	SelfTimed() bool
+}
+
+// IsSelfTimed reports whether t keeps Request.Timeout by itself.
+func IsSelfTimed(t Transport) bool {
+	st, ok := t.(SelfTimed)
+	return ok && st.SelfTimed()
 }
 
 // Response is one HTTP response. Transports may cut Body at MaxBody+1
