@@ -10,7 +10,7 @@
 // The server is the real one on a free loopback port,
 // http://127.0.0.1:PORT: web/pbx with its handlers for the IPCortex REST
 // contract and the live feed, Vodia's third-party login and Ping's login and
-// extension directory, and web/internal/site's files, the loader /api/api.js, the
+// extension directory, and the site's files: the loader /api/api.js, the
 // login overlay and the demo page. The module (pbxauth.wasm and
 // wasm_exec.js) is the one in web/internal/site/dist when the test binary was
 // compiled: run `make build` first for a browser test, or those two answer

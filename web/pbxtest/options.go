@@ -74,7 +74,7 @@ func WithClock(clock *testclock.Clock) Option {
 
 // WithVodiaAdmin sets the Vodia admin, the account that asks for temporary
 // session ids with Basic credentials (see Server.VodiaTemporaryID); default
-// vodiaserver.DemoAdmin, admin:vodia-demo.
+// the demo admin, admin:vodia-demo.
 func WithVodiaAdmin(login, password string) Option {
 	return Option{func(c *config) error {
 		c.vodiaLogin, c.vodiaPassword = login, password
@@ -82,9 +82,10 @@ func WithVodiaAdmin(login, password string) Option {
 	}}
 }
 
-// WithPingKey sets the key that signs and checks Ping's JWTs, pingserver.KeySize
-// (32) bytes, for a test that makes its tokens with pingserver.Mint; default a
-// random key, with which Server.PingToken makes them.
+// WithPingKey sets the key that signs and checks Ping's JWTs, 32 bytes, for
+// a test that signs its own tokens (HS256, with "sub" the user's extension,
+// "domain" its domain, and "exp"; see Ping in web/PROTOCOL.md); default a
+// random key. Server.PingToken makes tokens with either.
 func WithPingKey(key []byte) Option {
 	return Option{func(c *config) error {
 		c.pingKey = append([]byte(nil), key...)

@@ -292,8 +292,8 @@ func (s *Server) PingToken(login string, ttl time.Duration) (string, error) {
 // an integrator's server does, for a temporary session id for the user with
 // extension username in domain (a user's domain is its company unless the
 // users file says otherwise), or for the domain when username is "". The id
-// is good once, for vodiaserver.TempLife (10 seconds on the server's clock): log in
-// with it through the Vodia backend (auth.Options{Tokens: []string{id}}).
+// is good once, for 10 seconds on the server's clock: log in with it
+// through the Vodia backend (auth.Options{Tokens: []string{id}}).
 func (s *Server) VodiaTemporaryID(domain, username string) (string, error) {
 	req := map[string]string{"name": "3rd", "domain": domain}
 	if username != "" {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -21,6 +20,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbxauth/pbxauth/internal/browsertest"
 )
 
 var (
@@ -502,10 +503,7 @@ func TestLoginScript(t *testing.T) {
 // run it for real; this catches a broken script without a browser. Timers in
 // it are fake; the deadline here only stops a hung Node.
 func TestLoginScriptBehaviour(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed; web/internal/e2e tests the overlay script in Chromium")
-	}
+	node := browsertest.Require(t, browsertest.Node)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, node, "testdata/login_test.js", "login.js").CombinedOutput()
@@ -552,14 +550,7 @@ console.log(JSON.stringify({
 // TestClassicScriptGlobals: the script tag adds IPCortex and nothing else to
 // the page's globals; loader.js's load stays inside the script's function.
 func TestClassicScriptGlobals(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		msg := "node is not installed: apt-get install nodejs, or run make test, which installs it"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set: failing instead of skipping)")
-		}
-		t.Skip(msg)
-	}
+	node := browsertest.Require(t, browsertest.Node)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "-e", classicGlobals)
