@@ -123,6 +123,11 @@ func Unavailable(tools ...Tool) string {
 	if testing.Short() {
 		return ShortReason
 	}
+	return missing(tools)
+}
+
+// missing says which of tools the machine lacks, and how to get them.
+func missing(tools []Tool) string {
 	var missing []string
 	for _, tl := range tools {
 		if tl.Find() == "" {
@@ -147,6 +152,18 @@ func Skip(t testing.TB, reason string) {
 	default:
 		t.Skip(reason)
 	}
+}
+
+// Need is Require for a quick test that runs in the fast tier too (a
+// script under Node, in a fraction of a second): it skips or fails only for
+// a missing tool, not under -short.
+func Need(t testing.TB, tools ...Tool) string {
+	t.Helper()
+	Skip(t, missing(tools))
+	if len(tools) == 0 {
+		return ""
+	}
+	return tools[0].Find()
 }
 
 // Require skips or fails t as Skip does when a tool is missing, and

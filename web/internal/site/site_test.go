@@ -503,7 +503,7 @@ func TestLoginScript(t *testing.T) {
 // run it for real; this catches a broken script without a browser. Timers in
 // it are fake; the deadline here only stops a hung Node.
 func TestLoginScriptBehaviour(t *testing.T) {
-	node := browsertest.Require(t, browsertest.Node)
+	node := browsertest.Need(t, browsertest.Node)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, node, "testdata/login_test.js", "login.js").CombinedOutput()
@@ -550,7 +550,7 @@ console.log(JSON.stringify({
 // TestClassicScriptGlobals: the script tag adds IPCortex and nothing else to
 // the page's globals; loader.js's load stays inside the script's function.
 func TestClassicScriptGlobals(t *testing.T) {
-	node := browsertest.Require(t, browsertest.Node)
+	node := browsertest.Need(t, browsertest.Node)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "-e", classicGlobals)
