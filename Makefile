@@ -113,7 +113,9 @@ size: build
 
 # bench measures each figure against its baseline in the same run: the size
 # against the floor (make size), the wire codec against encoding/json, page
-# load, login and memory in headless Chromium (web/internal/e2e), the live feed
+# load, login, memory and the wasm functions V8 compiles lazily before the
+# first answer (against wasm/testdata/floorfetch; BenchmarkCompile also writes
+# out/compile-report.txt) in headless Chromium (web/internal/e2e), the live feed
 # (web/internal/feedserver), and the server under load on loopback (bench/load); then
 # bench/report writes bench/results.json and prints the table.
 bench: size
@@ -122,6 +124,7 @@ bench: size
 	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 10x -timeout 30m ./web/internal/e2e/ | tee out/load.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkLogin$$' -benchtime 50x -timeout 30m ./web/internal/e2e/ | tee out/login.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkMemory$$' -benchtime 1x -timeout 30m ./web/internal/e2e/ | tee out/memory.txt
+	set -o pipefail; $(GO) test -run '^$$' -bench '^BenchmarkCompile$$' -benchtime 1x -timeout 30m ./web/internal/e2e/ | tee out/compile.txt
 	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkFeed -benchtime 1x ./web/internal/feedserver/ | tee out/feed.txt
 	set -o pipefail; $(GO) run ./bench/load -out out/server-load.json | tee out/server-load.txt
 	$(GO) run ./bench/report -in out -out bench/results.json

@@ -16,6 +16,10 @@
 //     against a plain fetch() of the same request;
 //   - memory.txt: BenchmarkMemory (web/internal/e2e): the wasm memory after the 1000th
 //     login/logout cycle against after the first;
+//   - compile.txt: BenchmarkCompile (web/internal/e2e): the wasm functions V8
+//     compiles lazily, and their bytes, until the module page is ready and
+//     until its first answer, against a minimal Go program that does one
+//     fetch (wasm/testdata/floorfetch);
 //   - server-load.json: bench/load, the server under load on loopback;
 //   - codec.txt and feed.txt: the wire codec against encoding/json, and the
 //     live feed's figures (optional).
@@ -79,12 +83,22 @@ type Results struct {
 	PlainMemoryGrowth float64 `json:"plain_memory_growth_ratio"` // a page as pages are: the collector's pacing too
 	PreflightsAfter   float64 `json:"preflights_after_first_call"`
 
+	// Functions V8 compiled lazily (and their body bytes), the module's over
+	// the floor's (wasm/testdata/floorfetch): until the first answer, and
+	// until ready; and the module's count at ready minus the floor's.
+	LazyCompileRatio           float64 `json:"lazy_compile_ratio"`
+	LazyCompileBytesRatio      float64 `json:"lazy_compile_bytes_ratio"`
+	LazyCompileReadyRatio      float64 `json:"lazy_compile_ready_ratio"`
+	LazyCompileReadyBytesRatio float64 `json:"lazy_compile_ready_bytes_ratio"`
+	LazyCompileReadyExtra      float64 `json:"lazy_compile_ready_extra"`
+
 	Goals []Goal `json:"goals"`
 
 	Size       Size            `json:"size"`
 	Load       Figures         `json:"page_load"`
 	Login      Figures         `json:"login"`
 	Memory     Figures         `json:"memory"`
+	Compile    Figures         `json:"lazy_compile"`
 	ServerLoad json.RawMessage `json:"server_load"`
 	Codec      Figures         `json:"codec,omitzero"`
 	Feed       Figures         `json:"feed,omitzero"`
@@ -140,6 +154,14 @@ func collect(dir string) (*Results, error) {
 		return nil, err
 	}
 	r.MemoryGrowthRatio, r.PlainMemoryGrowth = r.Memory["memory-growth-ratio"], r.Memory["plain-memory-growth-ratio"]
+	if r.Compile, err = readBench(filepath.Join(dir, "compile.txt"), "BenchmarkCompile", "lazy-compile-ratio", "lazy-compile-bytes-ratio",
+		"lazy-compile-ready-ratio", "lazy-compile-ready-bytes-ratio", "lazy-compile-ready-extra"); err != nil {
+		return nil, err
+	}
+	C := r.Compile
+	r.LazyCompileRatio, r.LazyCompileBytesRatio = C["lazy-compile-ratio"], C["lazy-compile-bytes-ratio"]
+	r.LazyCompileReadyRatio, r.LazyCompileReadyBytesRatio = C["lazy-compile-ready-ratio"], C["lazy-compile-ready-bytes-ratio"]
+	r.LazyCompileReadyExtra = C["lazy-compile-ready-extra"]
 	server, err := os.ReadFile(filepath.Join(dir, "server-load.json"))
 	if err != nil {
 		return nil, fmt.Errorf("the server load figures: %w (go run ./bench/load -out %s writes them)", err, filepath.Join(dir, "server-load.json"))
@@ -170,6 +192,12 @@ func collect(dir string) (*Results, error) {
 			What: "wasm memory after the 1000th login/logout cycle over after the first, with a Go collection after each cycle (as TestMemoryIsFlatOverLoginCycles)"},
 		{Name: "preflights_after_first_call", Value: r.PreflightsAfter, Max: 0,
 			What: "OPTIONS requests the server saw during the timed logins of BenchmarkLogin, after each page's first call"},
+		{Name: "lazy_compile_ratio", Value: r.LazyCompileRatio, Max: 1.3,
+			What: "wasm functions V8 compiled lazily until login({checkonly: true}) settled, over those of a minimal Go program until its one fetch settled (wasm/testdata/floorfetch)"},
+		{Name: "lazy_compile_bytes_ratio", Value: r.LazyCompileBytesRatio, Max: 1.3,
+			What: "the body bytes of those functions, module over floorfetch"},
+		{Name: "lazy_compile_ready_extra", Value: r.LazyCompileReadyExtra, Max: 60,
+			What: "wasm functions V8 compiled lazily until the module was ready (onAPILoadReady), minus floorfetch's until its main ran"},
 	}
 	for i := range r.Goals {
 		g := &r.Goals[i]
@@ -180,6 +208,7 @@ func collect(dir string) (*Results, error) {
 		"memory_growth_ratio forces a Go collection after every cycle, so the wasm memory (which never shrinks) follows what is live: the leak check. plain_memory_growth_ratio is a page as pages are: the Go collector lets garbage reach its 4 MB minimum heap goal before it collects, so the memory climbs over the first hundreds of cycles and then stays.",
 		"server_load: the server and its clients share the machine's CPUs; per_server_cpu_s (replies with 200 per CPU second of the server) is swayed less by other load than per_second.",
 		"The browser test TestNoPreflightAfterTheFirstCall (make test) also counts OPTIONS requests over 20 calls of a page, with cookies and with a sub-ID.",
+		"lazy_compile: counts from a Chrome trace (wasm.CompileLazy events before the page's performance.mark), each page in a fresh profile; exact, but for one runtime function the Go runtime calls at random (runtime.(*timeHistogram).record, 562 bytes), which falls before a mark or after it: a window's count can differ by one between runs. out/compile-report.txt has them by package and by function.",
 	}
 	return r, nil
 }
@@ -508,6 +537,16 @@ func printTable(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "| preflights after the first call | %.0f | | | %s |\n", r.PreflightsAfter, verdict("preflights_after_first_call"))
 	fmt.Fprintf(w, "| wasm memory after 1000 login/logout cycles, a Go collection after each | %.2f MB | %.2f MB (after the first) | %.2f | %s |\n", M["last-MB"], M["first-MB"], M["memory-growth-ratio"], verdict("memory_growth_ratio"))
 	fmt.Fprintf(w, "| the same, a plain page (no forced collection) | %.2f MB | %.2f MB (after the first) | %.2f | |\n", M["plain-last-MB"], M["plain-first-MB"], M["plain-memory-growth-ratio"])
+	C := r.Compile
+	fmt.Fprintf(w, "| wasm functions compiled lazily until the first answer (checkonly settled) | %.0f | %.0f (floorfetch, its fetch settled) | %.2f | %s |\n",
+		C["module-answer-funcs"], C["floorfetch-answer-funcs"], r.LazyCompileRatio, verdict("lazy_compile_ratio"))
+	fmt.Fprintf(w, "| their body bytes | %.0f KB | %.0f KB (floorfetch) | %.2f | %s |\n",
+		C["module-answer-bytes"]/1000, C["floorfetch-answer-bytes"]/1000, r.LazyCompileBytesRatio, verdict("lazy_compile_bytes_ratio"))
+	fmt.Fprintf(w, "| wasm functions compiled lazily until ready (onAPILoadReady) | %.0f | %.0f (floorfetch, its main ran) | %+.0f (%.2f) | %s |\n",
+		C["module-ready-funcs"], C["floorfetch-ready-funcs"], r.LazyCompileReadyExtra, r.LazyCompileReadyRatio,
+		strings.Replace(verdict("lazy_compile_ready_extra"), "≤ ", "≤ floor + ", 1))
+	fmt.Fprintf(w, "| their body bytes, until ready | %.0f KB | %.0f KB (floorfetch) | %.2f | |\n",
+		C["module-ready-bytes"]/1000, C["floorfetch-ready-bytes"]/1000, r.LazyCompileReadyBytesRatio)
 	for _, k := range []string{"DecodeResponse", "EncodeRequest"} {
 		if v, ok := r.Codec[k+"/ratio"]; ok {
 			fmt.Fprintf(w, "| codec, %s | %.0f ns | %.0f ns (encoding/json) | %.2f | |\n", k, r.Codec[k+"/wire-ns"], r.Codec[k+"/encoding_json-ns"], v)
