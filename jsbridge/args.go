@@ -110,13 +110,30 @@ func callbackArg(method string, v safejs.Value) (safejs.Value, error) {
 	return safejs.Undefined(), typeErrorf(method, "the callback must be a function, not "+kind(v))
 }
 
-// loginOptionKinds lists the vendor's login options and their JS types.
-var loginOptionKinds = map[string]string{
-	"checkonly": "boolean", "notoken": "boolean", "nodom": "boolean",
-	"username": "string", "password": "string", "subid": "string",
-	"application": "string", "origin": "string",
-	"tokens": "array", "token": "array", "tokenCB": "function",
+// loginOptions are the vendor's login options and their JS types, in the
+// order they are read (a slice, not a map: the first wrong one is reported
+// the same way every time, and the page compiles no map code to read them).
+var loginOptions = [...]struct{ name, kind string }{
+	{"checkonly", "boolean"}, {"notoken", "boolean"}, {"nodom", "boolean"},
+	{"username", "string"}, {"password", "string"}, {"subid", "string"},
+	{"application", "string"}, {"origin", "string"},
+	{"tokens", "array"}, {"token", "array"}, {"tokenCB", "function"},
 }
+
+// Indexes into loginOptions.
+const (
+	optCheckOnly = iota
+	optNoToken
+	optNoDOM
+	optUsername
+	optPassword
+	optSubID
+	optApplication
+	optOrigin
+	optTokens
+	optToken
+	optTokenCB
+)
 
 func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 	var o auth.Options
@@ -126,12 +143,13 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 	if kind(v) != "object" {
 		return o, typeErrorf("login", "options must be an object, not "+kind(v))
 	}
-	fields := map[string]safejs.Value{}
-	for name, want := range loginOptionKinds {
-		f, err := prop(v, name)
+	var fields [len(loginOptions)]safejs.Value // undefined where absent
+	for i, opt := range loginOptions {
+		f, err := prop(v, opt.name)
 		if err != nil {
-			return o, typeErrorf("login", "reading option "+name+" failed: "+err.Error())
+			return o, typeErrorf("login", "reading option "+opt.name+" failed: "+err.Error())
 		}
+		fields[i] = f
 		if absent(f) {
 			continue
 		}
@@ -139,31 +157,30 @@ func parseLoginOptions(v safejs.Value) (auth.Options, error) {
 		if got == "object" && isArray(f) {
 			got = "array"
 		}
-		if got != want {
-			return o, typeErrorf("login", "option "+name+" must be a "+want+", not "+got)
+		if got != opt.kind {
+			return o, typeErrorf("login", "option "+opt.name+" must be a "+opt.kind+", not "+got)
 		}
-		fields[name] = f
 	}
-	o.CheckOnly = boolField(fields, "checkonly")
-	o.NoToken = boolField(fields, "notoken")
-	o.Headless = boolField(fields, "nodom")
-	o.Username = stringField(fields, "username")
-	o.Password = stringField(fields, "password")
-	o.SubID = stringField(fields, "subid")
-	o.Application = stringField(fields, "application")
-	o.Origin = stringField(fields, "origin")
+	o.CheckOnly = boolField(fields[optCheckOnly])
+	o.NoToken = boolField(fields[optNoToken])
+	o.Headless = boolField(fields[optNoDOM])
+	o.Username = stringField(fields[optUsername])
+	o.Password = stringField(fields[optPassword])
+	o.SubID = stringField(fields[optSubID])
+	o.Application = stringField(fields[optApplication])
+	o.Origin = stringField(fields[optOrigin])
 	// "token" is the same option as "tokens": the vendor's own app passes it.
-	for _, name := range []string{"tokens", "token"} {
-		if t, ok := fields[name]; ok {
-			list, err := stringsOf(t, name)
+	for _, i := range [...]int{optTokens, optToken} {
+		if !absent(fields[i]) {
+			list, err := stringsOf(fields[i], loginOptions[i].name)
 			if err != nil {
 				return o, err
 			}
 			o.Tokens = append(o.Tokens, list...)
 		}
 	}
-	if cb, ok := fields["tokenCB"]; ok {
-		o.OnTokens = tokenCallback(cb)
+	if !absent(fields[optTokenCB]) {
+		o.OnTokens = tokenCallback(fields[optTokenCB])
 	}
 	return o, nil
 }
@@ -181,18 +198,18 @@ func tokenCallback(cb safejs.Value) func(map[string]time.Time) {
 	}
 }
 
-func boolField(f map[string]safejs.Value, name string) bool {
-	v, ok := f[name]
-	if !ok {
+// boolField is an option's boolean (false where absent).
+func boolField(v safejs.Value) bool {
+	if absent(v) {
 		return false
 	}
 	b, _ := v.Bool()
 	return b
 }
 
-func stringField(f map[string]safejs.Value, name string) string {
-	v, ok := f[name]
-	if !ok {
+// stringField is an option's string ("" where absent).
+func stringField(v safejs.Value) string {
+	if absent(v) {
 		return ""
 	}
 	s, _ := v.String()

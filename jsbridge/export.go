@@ -20,13 +20,16 @@ type Properties struct {
 // Set writes u's properties onto the target; nil means logged out, and every
 // property is null (id stays a Number or null, as pages compare it with ===).
 func (p Properties) Set(u *auth.User) {
-	vals := map[string]any{"id": nil, "uname": nil, "name": nil, "company": nil}
-	if u != nil {
-		vals = map[string]any{"id": float64(u.ID), "uname": u.Login, "name": u.Name, "company": u.Company}
+	if u == nil {
+		for _, k := range [...]string{"id", "uname", "name", "company"} {
+			_ = p.Target.Set(k, nil)
+		}
+		return
 	}
-	for k, v := range vals {
-		_ = p.Target.Set(k, v)
-	}
+	_ = p.Target.Set("id", float64(u.ID))
+	_ = p.Target.Set("uname", u.Login)
+	_ = p.Target.Set("name", u.Name)
+	_ = p.Target.Set("company", u.Company)
 }
 
 // userInfo is what getUserInfo() returns: {id, login, name, company, home,
@@ -59,38 +62,44 @@ func Export(c *auth.Client) (safejs.Value, error) {
 	if err != nil {
 		return obj, err
 	}
-	async := map[string]asyncMethod{
-		"login": func(args []safejs.Value) (auth.Call, safejs.Value, error) {
+	async := []struct {
+		name string
+		m    asyncMethod
+	}{
+		{"login", func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 			call, err := parseLogin(args)
 			return auth.LoginCall(call.opts), call.callback, err
-		},
-		"logout": func(args []safejs.Value) (auth.Call, safejs.Value, error) {
+		}},
+		{"logout", func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 			cb, err := callbackArg("logout", arg(args, 0))
 			return auth.LogoutCall(), cb, err
-		},
-		"exit": func(args []safejs.Value) (auth.Call, safejs.Value, error) {
+		}},
+		{"exit", func(args []safejs.Value) (auth.Call, safejs.Value, error) {
 			logout, cb, err := parseExit(args)
 			return auth.ExitCall(auth.ExitOptions{Logout: logout}), cb, err
-		},
-		"rtcReset":   rtcReset("rtcReset"),
-		"rtcreset":   rtcReset("rtcreset"), // the older name
-		"setCompany": setCompany("setCompany"),
-		"selcompany": setCompany("selcompany"), // the older name
+		}},
+		{"rtcReset", rtcReset("rtcReset")},
+		{"rtcreset", rtcReset("rtcreset")}, // the older name
+		{"setCompany", setCompany("setCompany")},
+		{"selcompany", setCompany("selcompany")}, // the older name
 	}
 
-	sync := map[string]syncMethod{
-		"getSubID": func([]safejs.Value) (any, error) { return c.GetSubID() },
+	sync := []struct {
+		name string
+		m    syncMethod
+	}{
+		{"getSubID", func([]safejs.Value) (any, error) { return c.GetSubID() }},
 		// useSubID adopts the sub-ID that the loader handed out before the
 		// module was ready, so that there is one sub-ID whatever the storage.
-		"useSubID": func(args []safejs.Value) (any, error) {
+		{"useSubID", func(args []safejs.Value) (any, error) {
 			id, err := requiredString("useSubID", "the sub-ID", arg(args, 0))
 			if err != nil {
 				return nil, err
 			}
 			return nil, c.SetSubID(id)
-		},
+		}},
 		// setHost(uri, [{backend: 'ipcortex' | 'vodia' | 'ping'}])
-		"setHost": func(args []safejs.Value) (any, error) {
+		{"setHost", func(args []safejs.Value) (any, error) {
 			uri, err := requiredString("setHost", "the host", arg(args, 0))
 			if err != nil {
 				return nil, err
@@ -112,29 +121,30 @@ func Export(c *auth.Client) (safejs.Value, error) {
 				return nil, typeErrorf("setHost", "options must be an object such as {backend: 'vodia'}, not "+kind(o))
 			}
 			return nil, c.SetHostFor(uri, name)
-		},
-		"setWSHost": func(args []safejs.Value) (any, error) {
+		}},
+		{"setWSHost", func(args []safejs.Value) (any, error) {
 			uri, err := requiredString("setWSHost", "the host", arg(args, 0))
 			if err != nil {
 				return nil, err
 			}
 			return nil, c.SetWSHost(uri)
-		},
-		"getUserInfo": func([]safejs.Value) (any, error) { return userInfo(c.User()), nil },
+		}},
+		{"getUserInfo", func([]safejs.Value) (any, error) { return userInfo(c.User()), nil }},
 	}
 
-	for name, m := range async {
-		if err := setFunc(obj, name, asyncFunc(c, m, noop)); err != nil {
+	for _, a := range async {
+		if err := setFunc(obj, a.name, asyncFunc(c, a.m, noop)); err != nil {
 			return obj, err
 		}
 	}
-	for name, m := range sync {
-		if err := setFunc(obj, name, syncFunc(m)); err != nil {
+	for _, m := range sync {
+		if err := setFunc(obj, m.name, syncFunc(m.m)); err != nil {
 			return obj, err
 		}
 	}
-	for name, fn := range feedMethods(c) {
-		if err := setFunc(obj, name, func(this safejs.Value, args []safejs.Value) any {
+	for _, m := range feedMethods(c) {
+		fn := m.fn
+		if err := setFunc(obj, m.name, func(this safejs.Value, args []safejs.Value) any {
 			v, err := guard(func() (any, error) { return fn(this, args), nil })
 			if err != nil {
 				return JSError(err)

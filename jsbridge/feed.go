@@ -17,19 +17,26 @@ import (
 // [opts]) or startFeed(opts), the legacy startPoll(cb, errCB), stopFeed,
 // stopPoll, pauseFeed (all three stop the traffic and keep the login), and
 // httpStopReuse, which has nothing to do here.
-func feedMethods(c *auth.Client) map[string]func(safejs.Value, []safejs.Value) any {
+func feedMethods(c *auth.Client) []jsMethod {
 	stop := func(_ safejs.Value, _ []safejs.Value) any {
 		c.Start(context.Background(), auth.StopFeedCall())
 		return safejs.Undefined()
 	}
-	return map[string]func(safejs.Value, []safejs.Value) any{
-		"startFeed":     startFeed(c, "startFeed"),
-		"startPoll":     startFeed(c, "startPoll"),
-		"stopFeed":      stop,
-		"stopPoll":      stop,
-		"pauseFeed":     stop,
-		"httpStopReuse": func(safejs.Value, []safejs.Value) any { return safejs.Undefined() },
+	return []jsMethod{
+		{"startFeed", startFeed(c, "startFeed")},
+		{"startPoll", startFeed(c, "startPoll")},
+		{"stopFeed", stop},
+		{"stopPoll", stop},
+		{"pauseFeed", stop},
+		{"httpStopReuse", func(safejs.Value, []safejs.Value) any { return safejs.Undefined() }},
 	}
+}
+
+// jsMethod is a JS function and its name (a slice of them, not a map: the
+// page compiles no map code to set them up).
+type jsMethod struct {
+	name string
+	fn   func(safejs.Value, []safejs.Value) any
 }
 
 // startFeed returns the JS function: it joins the client's queue at once

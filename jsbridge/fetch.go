@@ -28,7 +28,9 @@ type Fetch struct{}
 // SelfTimed says that Do keeps Request.Timeout itself.
 func (Fetch) SelfTimed() bool { return true }
 
-// Do performs one exchange.
+// Do performs one exchange. It has no defers (with its many returns they
+// would not be open-coded, and the page would compile the runtime's defer
+// machinery at its first request); exchange does the work, Do the cleanup.
 func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -41,46 +43,60 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	headers := map[string]any{}
+	stop := func() bool { return false }
+	if ctx.Done() != nil { // context.Background's never ends: nothing to watch
+		stop = context.AfterFunc(ctx, func() { _, _ = controller.Call("abort") })
+	}
+	timer := safejs.Undefined()
+	if req.Timeout > 0 {
+		// setTimeout(controller.abort.bind(controller), ms): no Go callback.
+		if abort, err := mustGet(controller, "abort").Call("bind", controller); err == nil {
+			timer, err = global.Call("setTimeout", abort, req.Timeout.Milliseconds())
+		}
+		if timer.IsUndefined() {
+			stop()
+			return nil, errors.New("cannot set the request's deadline: setTimeout failed")
+		}
+	}
+	resp, err := exchange(ctx, req, signal)
+	stop()
+	if !timer.IsUndefined() {
+		_, _ = global.Call("clearTimeout", timer)
+	}
+	return resp, err
+}
+
+// exchange fetches req under signal and reads the whole reply.
+func exchange(ctx context.Context, req *auth.Request, signal safejs.Value) (*auth.Response, error) {
+	init := newObject()
+	headers := newObject()
 	for k, v := range req.Header {
-		headers[k] = v
+		if err := headers.Set(k, v); err != nil {
+			return nil, err
+		}
 	}
 	credentials := "omit"
 	if req.Cookies {
 		credentials = "include"
 	}
-	fields := map[string]any{
-		"method":      req.Method,
-		"headers":     headers,
-		"credentials": credentials,
-		"mode":        "cors",
-		"redirect":    "error",
+	for _, f := range [...]struct{ k, v string }{
+		{"method", req.Method}, {"credentials", credentials}, {"mode", "cors"}, {"redirect", "error"},
+	} {
+		if err := init.Set(f.k, f.v); err != nil {
+			return nil, err
+		}
+	}
+	if err := init.Set("headers", headers); err != nil {
+		return nil, err
 	}
 	if len(req.Body) > 0 { // a GET may carry none
-		fields["body"] = string(req.Body)
-	}
-	init, err := safejs.ValueOf(fields)
-	if err != nil {
-		return nil, err
+		if err := init.Set("body", string(req.Body)); err != nil {
+			return nil, err
+		}
 	}
 	if err := init.Set("signal", signal); err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { _, _ = controller.Call("abort") })
-	defer stop()
-	if req.Timeout > 0 {
-		// setTimeout(controller.abort.bind(controller), ms): no Go callback.
-		abort, err := mustGet(controller, "abort").Call("bind", controller)
-		if err != nil {
-			return nil, err
-		}
-		timer, err := global.Call("setTimeout", abort, req.Timeout.Milliseconds())
-		if err != nil {
-			return nil, err
-		}
-		defer func() { _, _ = global.Call("clearTimeout", timer) }()
-	}
-
 	p, err := global.Call("fetch", req.URL, init)
 	if err != nil {
 		return nil, err

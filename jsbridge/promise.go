@@ -128,10 +128,15 @@ func Await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 		release()
 		return safejs.Undefined(), err
 	}
+	done := ctx.Done()
+	if done == nil { // a context that never ends: no select to compile
+		r := <-ch
+		return r.v, r.err
+	}
 	select {
 	case r := <-ch:
 		return r.v, r.err
-	case <-ctx.Done():
+	case <-done:
 		return safejs.Undefined(), ctx.Err()
 	}
 }

@@ -219,7 +219,8 @@ func (c *Client) SetHostFor(uri, backendName string) error {
 		return &Error{Code: CodeBadOption, Message: err.Error()}
 	}
 	c.mu.Lock()
-	changed := c.api != e || c.backend != b
+	// The first host has no user to forget: no call has reached a PBX.
+	changed := c.api != (endpoint.Endpoint{}) && (c.api != e || c.backend != b)
 	c.api, c.backend = e, b
 	if !c.wsSet {
 		c.ws = e.WebSocket()

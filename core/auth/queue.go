@@ -81,10 +81,15 @@ type Pending struct {
 // ctx ends first (the call itself still runs, in its turn, under the context
 // it was started with). The value is RTCReset's new password, else "".
 func (p *Pending) Wait(ctx context.Context) (string, error) {
+	done := ctx.Done()
+	if done == nil { // a context that never ends (the browser's): no select
+		<-p.done
+		return p.value, p.err
+	}
 	select {
 	case <-p.done:
 		return p.value, p.err
-	case <-ctx.Done():
+	case <-done:
 		return "", backend.TransportError(p.host, ctx.Err())
 	}
 }
