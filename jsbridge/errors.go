@@ -26,7 +26,10 @@ func typeErrorf(method, msg string) *TypeError {
 func JSError(err error) safejs.Value {
 	ctor, code := "Error", string(auth.CodeOf(err))
 	errno := 0
-	fe, isFeed := errors.AsType[*feed.Error](err)
+	if e, ok := err.(*auth.Error); ok && e.Err == nil { // wraps nothing: no chain to walk
+		return newJSError(ctor, e.Message, string(e.Code), 0)
+	}
+	fe, isFeed := as[*feed.Error](err)
 	switch {
 	case isFeed:
 		errno, code = fe.Errno, feedCode(fe.Errno)
@@ -37,7 +40,13 @@ func JSError(err error) safejs.Value {
 	case code == "":
 		code = string(auth.CodeInternal)
 	}
-	e, jerr := mustGet(global, ctor).New(jsWords(err.Error()))
+	return newJSError(ctor, err.Error(), code, errno)
+}
+
+// newJSError makes the JS Error (or TypeError) with the message in the
+// JavaScript API's words, its code and, for the feed's, its errno.
+func newJSError(ctor, msg, code string, errno int) safejs.Value {
+	e, jerr := mustGet(global, ctor).New(jsWords(msg))
 	if jerr != nil {
 		return safejs.Undefined()
 	}
@@ -66,6 +75,16 @@ func feedCode(errno int) string {
 // errors.As, needs no reflection, which the module would compile at its
 // first error.
 func isType[E error](err error) bool {
-	_, ok := errors.AsType[E](err)
+	_, ok := as[E](err)
 	return ok
+}
+
+// as is errors.AsType that first tries err itself, as most errors are not
+// wrapped: the chain's walk (dynamic interface checks) is then never run,
+// nor compiled by the page.
+func as[E error](err error) (E, bool) {
+	if e, ok := err.(E); ok {
+		return e, true
+	}
+	return errors.AsType[E](err)
 }

@@ -121,6 +121,23 @@ func logConsole(level, msg string) {
 // is called with each.
 type PageDebug struct{ Target safejs.Value }
 
+// On reports whether the page asks for the steps now: debug is true or a
+// function.
+func (d PageDebug) On() bool {
+	v, err := prop(d.Target, "debug")
+	if err != nil {
+		return false
+	}
+	switch v.Type() {
+	case safejs.TypeBoolean:
+		on, _ := v.Bool()
+		return on
+	case safejs.TypeFunction:
+		return true
+	}
+	return false
+}
+
 // Log reports one step.
 func (d PageDebug) Log(msg string) {
 	v, err := prop(d.Target, "debug")

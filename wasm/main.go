@@ -39,6 +39,7 @@ func main() {
 		OnChange:  jsbridge.Properties{Target: target}.Set,
 		Warn:      jsbridge.ConsoleWarn,
 		Debug:     jsbridge.PageDebug{Target: target}.Log,
+		Debugging: jsbridge.PageDebug{Target: target}.On,
 	}
 	// dom is false only in Node.js; a page's loader leaves it undefined, and
 	// Bool on undefined would panic (recovered, but its recovery code would

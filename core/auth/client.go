@@ -93,6 +93,11 @@ type Config struct {
 	// status, a change of user, the feed's events), never a password,
 	// token, key or session id.
 	Debug func(msg string)
+	// Debugging reports whether Debug wants messages now (a page may switch
+	// its debug flag at any time); nil: whenever Debug is set. While it
+	// reports false the client builds no message, so that a page that does
+	// not debug never runs (or compiles) that code.
+	Debugging func() bool
 	// Warn receives reports that are not errors, such as plain http to a host
 	// that is not loopback.
 	Warn func(msg string)
@@ -181,7 +186,7 @@ func New(cfg Config) (*Client, error) {
 	c.feed = feed.New(feed.Config{Dialer: cfg.Dialer, Clock: cfg.Clock, Jitter: cfg.Jitter, Owner: feedOwner{c},
 		OnUp: c.feedUp, OnError: c.feedError})
 	if cfg.Debug != nil {
-		cfg.Transport = debugTransport{cfg.Transport, c.debug}
+		cfg.Transport = debugTransport{cfg.Transport, c.debug, c.debugging}
 		c.cfg.Transport = cfg.Transport
 	}
 	if cfg.Host != "" {
@@ -306,6 +311,11 @@ func (c *Client) debug(msg string) {
 	}
 }
 
+// debugging reports whether Debug wants messages now.
+func (c *Client) debugging() bool {
+	return c.cfg.Debug != nil && (c.cfg.Debugging == nil || c.cfg.Debugging())
+}
+
 func strconvQuote(s string) string { return strconv.Quote(clip(s)) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -342,7 +352,7 @@ func (c *Client) setUser(u *User) {
 	c.scheduleRefreshLocked()
 	out := cloneUser(c.user)
 	c.mu.Unlock()
-	if changed {
+	if changed && c.debugging() {
 		if out == nil {
 			c.debug("the user's properties are cleared (logged out)")
 		} else {
@@ -454,12 +464,20 @@ func (c *Client) refreshNow(p *Pending) {
 type debugTransport struct {
 	Transport
 	debug func(string)
+	on    func() bool
 }
 
 // SelfTimed is the wrapped transport's.
 func (t debugTransport) SelfTimed() bool { return backend.IsSelfTimed(t.Transport) }
 
 func (t debugTransport) Do(ctx context.Context, req *Request) (*Response, error) {
+	if !t.on() {
+		return t.Transport.Do(ctx, req)
+	}
+	return t.logged(ctx, req)
+}
+
+func (t debugTransport) logged(ctx context.Context, req *Request) (*Response, error) {
 	path := req.URL
 	if i := strings.Index(path, "://"); i >= 0 {
 		path = path[i+3:]

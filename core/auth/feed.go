@@ -116,7 +116,9 @@ func (o feedOwner) Reconnected() {
 }
 
 func (c *Client) feedUp() {
-	c.debug("feed: up")
+	if c.debugging() {
+		c.debug("feed: up")
+	}
 	c.mu.Lock()
 	cb := c.feedCBs.OnUp
 	c.mu.Unlock()
@@ -126,7 +128,9 @@ func (c *Client) feedUp() {
 }
 
 func (c *Client) feedError(errno int, text string) {
-	c.debug("feed: errno " + strconv.Itoa(errno) + ": " + text)
+	if c.debugging() {
+		c.debug("feed: errno " + strconv.Itoa(errno) + ": " + text)
+	}
 	c.mu.Lock()
 	cb := c.feedCBs.OnError
 	c.mu.Unlock()

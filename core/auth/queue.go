@@ -164,21 +164,28 @@ func (c *Client) work() {
 }
 
 func (c *Client) runSafely(p *Pending) (value string, err error) {
+	logged := p.call.kind != kindSync && c.debugging()
+	if logged {
+		c.debug(p.call.describe() + " (" + p.backend.Name() + " at " + p.host + ")")
+	}
+	value, err = c.runRecovered(p)
+	if logged {
+		if err != nil {
+			c.debug(p.call.describe() + ": failed with " + string(CodeOf(err)))
+		} else {
+			c.debug(p.call.describe() + ": done")
+		}
+	}
+	return value, err
+}
+
+// runRecovered runs p, turning a panic into CodeInternal.
+func (c *Client) runRecovered(p *Pending) (value string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = newError(CodeInternal, "internal error in the auth client ("+panicText(r)+"); the client keeps working, please report this")
 		}
-		if p.call.kind != kindSync {
-			if err != nil {
-				c.debug(p.call.describe() + ": failed with " + string(CodeOf(err)))
-			} else {
-				c.debug(p.call.describe() + ": done")
-			}
-		}
 	}()
-	if p.call.kind != kindSync {
-		c.debug(p.call.describe() + " (" + p.backend.Name() + " at " + p.host + ")")
-	}
 	if err := p.ctx.Err(); err != nil {
 		return "", backend.TransportError(p.host, err) // given up before its turn
 	}

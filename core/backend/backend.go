@@ -277,6 +277,9 @@ func NewError(code Code, msg string) *Error { return &Error{Code: code, Message:
 
 // CodeOf returns the Code of err, or "" if err is not an *Error.
 func CodeOf(err error) Code {
+	if e, ok := err.(*Error); ok { // most are not wrapped: no chain to walk
+		return e.Code
+	}
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
