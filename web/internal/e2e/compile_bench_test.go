@@ -50,6 +50,7 @@ var compileTraceCategories = []string{
 	"disabled-by-default-v8.wasm.detailed",
 	"disabled-by-default-v8.wasm.turbofan",
 	"blink.user_timing",
+	"disabled-by-default-devtools.timeline", // v8.wasm.moduleCacheHit (BenchmarkCodeCache)
 }
 
 // compileTraceDirEnv names an environment variable: when set, BenchmarkCompile

@@ -258,6 +258,12 @@ func benchPage(title, body string) string {
 // the test browser, runs fn with its first tab, whose requests carry
 // acceptEncoding, and stops it.
 func inBrowser(acceptEncoding string, fn func(ctx context.Context) error) error {
+	return inBrowserFor(loadDeadline, acceptEncoding, func(ctx context.Context, _ string) error { return fn(ctx) })
+}
+
+// inBrowserFor is inBrowser with its own deadline, and fn also gets the
+// browser's profile directory.
+func inBrowserFor(deadline time.Duration, acceptEncoding string, fn func(ctx context.Context, profile string) error) error {
 	profile, err := os.MkdirTemp("", "pbxauth-bench-profile-")
 	if err != nil {
 		return err
@@ -265,7 +271,7 @@ func inBrowser(acceptEncoding string, fn func(ctx context.Context) error) error 
 	defer os.RemoveAll(profile)
 	out := &capBuffer{max: 16 << 10}
 	opts := browsertest.ChromiumOptions(profile, out)
-	ctx, cancelDeadline := context.WithTimeout(context.Background(), loadDeadline)
+	ctx, cancelDeadline := context.WithTimeout(context.Background(), deadline)
 	defer cancelDeadline()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
@@ -280,9 +286,9 @@ func inBrowser(acceptEncoding string, fn func(ctx context.Context) error) error 
 	if err := prepareTab(tab, acceptEncoding); err != nil {
 		return err
 	}
-	if err := fn(tab); err != nil {
+	if err := fn(tab, profile); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("not done within %s: %w", loadDeadline, err)
+			err = fmt.Errorf("not done within %s: %w", deadline, err)
 		}
 		return err
 	}
