@@ -190,23 +190,49 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatalf("the floor went out as brotli %d times in %d rounds; the loads without zstd did not get brotli (Accept-Encoding seen: %s)", n, round, srv.seen())
 	}
 
-	med := map[string]float64{}
-	for name, s := range samples {
-		med[name] = loadMedian(s)
-		b.ReportMetric(med[name], name+"-ms")
+	// Each round's ratio, before the medians sort the samples: their
+	// quartiles are the run-to-run spread of each ratio.
+	roundRatios := func(of, to string) []float64 {
+		var out []float64
+		for i := range min(len(samples[of]), len(samples[to])) {
+			out = append(out, samples[of][i]/samples[to][i])
+		}
+		return out
 	}
-	for _, r := range []struct{ name, of, to string }{
+	spread := map[string][2]float64{}
+	med := map[string]float64{}
+	ratios := []struct{ name, of, to string }{
 		{"ready-ratio", "module-ready", "floor-ready"},
 		{"warm-ready-ratio", "module-warm-ready", "floor-ready"},
 		{"newtab-ready-ratio", "module-newtab-ready", "floor-ready"},
 		{"loaded-ratio", "module-loaded", "floor-ready"},
 		{"br-ready-ratio", "module-br-ready", "floor-br-ready"},
 		{"zstd-vs-br", "module-ready", "module-br-ready"},
-	} {
+	}
+	for _, r := range ratios {
+		rr := roundRatios(r.of, r.to)
+		spread[r.name] = [2]float64{loadQuantile(rr, 0.25), loadQuantile(rr, 0.75)}
+	}
+	for name, s := range samples {
+		med[name] = loadMedian(s)
+		b.ReportMetric(med[name], name+"-ms")
+	}
+	for _, r := range ratios {
 		b.ReportMetric(med[r.of]/med[r.to], r.name)
+		b.ReportMetric(spread[r.name][0], r.name+"-p25")
+		b.ReportMetric(spread[r.name][1], r.name+"-p75")
 	}
 	b.Logf("medians of %d rounds, in ms: module ready (checkonly settled) %.1f (loaded %.1f), warm in the same tab %.1f, second visit in a new tab %.1f; floor ready %.1f; as brotli: module %.1f, floor %.1f",
 		round, med["module-ready"], med["module-loaded"], med["module-warm-ready"], med["module-newtab-ready"], med["floor-ready"], med["module-br-ready"], med["floor-br-ready"])
+}
+
+// loadQuantile is the q quantile of s (nearest rank), which it sorts.
+func loadQuantile(s []float64, q float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
 }
 
 // loadMedian is the median of s (which it sorts).
