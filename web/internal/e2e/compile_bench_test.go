@@ -593,7 +593,7 @@ func readCompileTrace(data []byte, p *compileProgram) (*compileLoad, error) {
 			}
 		}
 	}
-	if len(l.ready) == 0 {
+	if len(l.ready) == 0 && !traceHas(data, traceCacheHit) { // a module from the code cache may need none
 		return nil, fmt.Errorf("no %s event before the ready mark (%d in all): lazy compilation is off, or the trace lacks category v8.wasm", traceLazyCompile, lazy)
 	}
 	return l, nil
