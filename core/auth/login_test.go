@@ -4,6 +4,7 @@ package auth_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -270,4 +271,29 @@ func TestAPIKey(t *testing.T) {
 			assert.Empty(t, cookies(t, f.tr, srv.URL))
 		})
 	}
+}
+
+// TestDebugOnlyWhileDebugging: Debug hears each step (never the password)
+// while Debugging reports true, and nothing while it reports false.
+func TestDebugOnlyWhileDebugging(t *testing.T) {
+	srv := startPBX(t)
+	var mu sync.Mutex
+	var steps []string
+	on := false
+	f := newFixture(t, srv, nil, func(c *auth.Config) {
+		c.Debug = func(msg string) { mu.Lock(); steps = append(steps, msg); mu.Unlock() }
+		c.Debugging = func() bool { mu.Lock(); defer mu.Unlock(); return on }
+	})
+	loginAs(t, f.c, "alice", "wonderland")
+	mu.Lock()
+	assert.Empty(t, steps, "no message while Debugging reports false")
+	on = true
+	mu.Unlock()
+	require.NoError(t, f.c.Logout(ctx))
+	mu.Lock()
+	defer mu.Unlock()
+	joined := strings.Join(steps, "\n")
+	assert.Contains(t, joined, "logout")
+	assert.Contains(t, joined, "/rest/auth/")
+	assert.NotContains(t, joined, "wonderland")
 }
