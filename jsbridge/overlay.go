@@ -18,11 +18,16 @@ import (
 // postMessage, and the options go to it with the PBX's exact origin as the
 // target. core/overlay is the protocol (its messages, and the rules that
 // take a message only from the PBX's exact origin and that iframe's window);
-// this is its DOM work. The overlay lives in a closed shadow root with its
-// styles set through the CSSOM, so page styles do not reach in, its styles
-// do not leak out, and a page whose Content Security Policy forbids inline
-// styles still shows it. It is a modal dialog: focus moves into it and
-// stays there until it closes, then returns where it was.
+// this is its DOM work. Its backdrop and dialog live in a closed shadow
+// root with their styles set through the CSSOM, so page styles do not reach
+// in, its styles do not leak out, and a page whose Content Security Policy
+// forbids inline styles still shows it. The iframe itself is a light-DOM
+// child of the host element, slotted into the dialog, so that a test's
+// WebDriver can find it and switch into it in every engine (WebKit's driver
+// does not enter closed roots); the hooks are overlayHost and overlayFrame.
+// The credentials stay out of the page's reach either way: they are typed
+// into a document of the PBX's origin. It is a modal dialog: focus moves
+// into it and stays there until it closes, then returns where it was.
 type Overlay struct {
 	// LoadTimeout bounds how long the login page may take to say it is
 	// ready (default 20 s); the user's typing has no deadline.
@@ -30,6 +35,14 @@ type Overlay struct {
 }
 
 const overlayLabel = "Log in to the phone system"
+
+// The overlay's stable hooks for tests, documented in the README: the host
+// element is <pbxauth-login data-pbxauth-overlay> in document.body, and the
+// iframe is its child iframe[name="pbxauth-login"][data-pbxauth-frame].
+const (
+	overlayHost  = "pbxauth-login"
+	overlayFrame = "pbxauth-login"
+)
 
 // Prompt shows the overlay and waits for the login page's answer.
 func (o Overlay) Prompt(ctx context.Context, r auth.PromptRequest) (auth.PromptResult, error) {
@@ -114,10 +127,11 @@ func newOverlayDOM(doc safejs.Value, frame overlay.Frame, page string) (*overlay
 		v, err = doc.Call("createElement", name)
 		return v
 	}
-	ov.host = el("pbxauth-login")
+	ov.host = el(overlayHost)
 	ov.backdrop = el("div")
 	dialog := el("div")
 	ov.iframe = el("iframe")
+	slot := el("slot")
 	if err != nil {
 		return nil, err
 	}
@@ -129,17 +143,27 @@ func newOverlayDOM(doc safejs.Value, frame overlay.Frame, page string) (*overlay
 		"border-radius", "8px", "box-shadow", "0 8px 32px rgba(0, 0, 0, 0.35)", "overflow", "hidden")
 	style(ov.iframe, "display", "block", "width", "100%", "height", "100%", "border", "0")
 	attrs(dialog, "role", "dialog", "aria-modal", "true", "aria-label", overlayLabel)
-	attrs(ov.iframe, "title", overlayLabel, "src", frame.PageURL(page),
+	attrs(ov.host, "data-pbxauth-overlay", "")
+	attrs(ov.iframe, "title", overlayLabel, "name", overlayFrame, "data-pbxauth-frame", "", "src", frame.PageURL(page),
 		"referrerpolicy", "no-referrer", "sandbox", "allow-scripts allow-same-origin allow-forms")
 
-	root := ov.host
+	// With a shadow root the dialog shows the host's iframe through a slot;
+	// without one (an old engine) the iframe goes in the dialog itself.
+	root, inDialog := ov.host, ov.iframe
 	if !absent(mustGet(ov.host, "attachShadow")) {
 		if r, serr := ov.host.Call("attachShadow", map[string]any{"mode": "closed"}); serr == nil {
-			root = r
+			root, inDialog = r, slot
 		}
 	}
 	for _, step := range []func() error{
-		func() error { _, err := dialog.Call("appendChild", ov.iframe); return err },
+		func() error { _, err := dialog.Call("appendChild", inDialog); return err },
+		func() error {
+			if inDialog.Equal(ov.iframe) {
+				return nil
+			}
+			_, err := ov.host.Call("appendChild", ov.iframe)
+			return err
+		},
 		func() error { _, err := ov.backdrop.Call("appendChild", dialog); return err },
 		func() error { _, err := root.Call("appendChild", ov.backdrop); return err },
 		func() error { _, err := mustGet(doc, "body").Call("appendChild", ov.host); return err },
@@ -238,7 +262,7 @@ func (ov *overlayDOM) onKey(ev safejs.Value) {
 
 // onFocus brings focus back when it lands on the page behind the overlay.
 func (ov *overlayDOM) onFocus(ev safejs.Value) {
-	if !mustGet(ev, "target").Equal(ov.host) {
+	if t := mustGet(ev, "target"); !t.Equal(ov.host) && !t.Equal(ov.iframe) {
 		_, _ = ov.iframe.Call("focus")
 	}
 }

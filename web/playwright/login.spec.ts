@@ -35,12 +35,11 @@ test('log in through the overlay, then log out', async ({ page }) => {
   await page.goto(appURL);
 
   // login() with no credentials shows the PBX's login page in an iframe over
-  // the page. The iframe sits in a closed shadow root, which selectors do
-  // not enter, but Playwright sees every frame: wait for the one that loads
-  // the PBX's /api/login.html.
-  const overlay = page.waitForEvent('framenavigated', (frame) => frame.url().includes('/api/login.html'));
+  // the page: iframe[name="pbxauth-login"], a child of the
+  // <pbxauth-login data-pbxauth-overlay> element. Its form is the PBX's
+  // page, labelled "Username", "Password" and "Log in".
   const login = page.evaluate(() => IPCortex.PBX.Auth.login());
-  const form = await overlay;
+  const form = page.frameLocator('iframe[name="pbxauth-login"]');
 
   await form.getByLabel('Username').fill('alice');
   await form.getByLabel('Password').fill('wonderland');

@@ -20,7 +20,8 @@ import (
 )
 
 // Helpers for the login overlay (an iframe of the PBX's /api/login.html in
-// a closed shadow root), the PBX's test clock, and secrets in the page.
+// its host element, slotted into a closed shadow root), the PBX's test
+// clock, and secrets in the page.
 
 // loginFrames returns the ids of the frames that show the PBX's login page.
 func (tb *tab) loginFrames() []cdp.FrameID {

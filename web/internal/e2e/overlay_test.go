@@ -32,7 +32,16 @@ func TestOverlay(t *testing.T) {
 		tb.errorf("the overlay's dialog: want role=dialog, aria-modal=true and a label, got %v", attrs)
 	}
 	screenshot(tb, "overlay.png")
-	focusInOverlay := "document.activeElement && document.activeElement.tagName === 'PBXAUTH-LOGIN'"
+	// The hooks the README promises to WebDriver tests: the host element and
+	// its iframe in the light DOM, which plain selectors and
+	// switch-to-frame reach in every engine.
+	hooks := "(function () { var f = document.querySelector('iframe[name=\"pbxauth-login\"][data-pbxauth-frame]');" +
+		" return !!f && f.parentElement === document.querySelector('body > pbxauth-login[data-pbxauth-overlay]')" +
+		" && window.frames['pbxauth-login'] === f.contentWindow && f.src.indexOf('/api/login.html') > 0; })()"
+	if !evalIn[bool](tb, hooks) {
+		tb.errorf("the overlay's hooks: want <pbxauth-login data-pbxauth-overlay> in body with its iframe[name=pbxauth-login][data-pbxauth-frame] as a light-DOM child")
+	}
+	focusInOverlay := "document.activeElement && (document.activeElement.tagName === 'PBXAUTH-LOGIN' || document.activeElement.name === 'pbxauth-login')"
 	if !evalIn[bool](tb, focusInOverlay) {
 		tb.errorf("focus must move into the overlay; it is on %s", evalIn[string](tb, "document.activeElement && document.activeElement.tagName"))
 	}
