@@ -24,13 +24,18 @@ check: vet
 
 test: deps build vet typecheck test-native test-slow fuzz cover size playwright
 
-# deps installs what a fresh machine lacks: Debian's Chromium for the browser
-# tests and the Go tools, into .tools/bin of this repository.
+# deps installs what a fresh machine lacks: the three browser engines and
+# their drivers from Debian's packages (Chromium with chromedriver, Firefox
+# ESR, WebKitGTK's WebKitWebDriver with its MiniBrowser, and Xvfb, the
+# display WebKit needs), and the Go tools, into .tools/bin of this repository.
+ENGINE_PKGS := chromium:chromium chromedriver:chromium-driver firefox-esr:firefox-esr \
+	WebKitWebDriver:webkit2gtk-driver xvfb-run:xvfb xauth:xauth
 deps:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium"; \
+	@missing=$$(for p in $(ENGINE_PKGS); do command -v $${p%%:*} >/dev/null || echo $${p#*:}; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's" $$missing; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 	@test -x $(TOOLS)/wasmbrowsertest || GOBIN=$(TOOLS) $(GO) install github.com/agnivade/wasmbrowsertest@v0.11.0
 
 DIST := web/internal/site/dist
