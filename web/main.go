@@ -14,6 +14,7 @@
 //	             [-state FILE] [-vodia-admin LOGIN:PASSWORD] [-ping-key FILE]
 //	             [-max-conns N] [-max-conns-per-addr N] [-max-sessions N]
 //	             [-max-sessions-per-user N] [-max-failures-per-addr N] [-faults]
+//	             [-tls [-tls-dir DIR] | -tls-cert FILE -tls-key FILE]
 //	go run ./web token -user LOGIN [-ttl 24h] [-ping-key FILE] [-users FILE]
 //
 // -vodia-admin gives the Vodia admin, the one account that may ask for
@@ -34,6 +35,29 @@
 // now on the real clock and signed with the key of -ping-key (made if
 // missing, as above); -users names the users file the server reads (default:
 // the demo users). A client sends it as "Authorization: Bearer TOKEN".
+//
+// -tls serves HTTPS instead of HTTP, with HTTP/2, and the live feed over
+// wss, as mkcert and Vite's HTTPS plug-ins do: the first time, it makes a
+// local certificate authority (ECDSA P-256, valid for 10 years, that may
+// sign only server certificates) and keeps it in -tls-dir DIR (default:
+// pbxauth/tls in the user's configuration directory), as ca.pem and
+// ca-key.pem, with a server certificate issued from it, cert.pem and
+// key.pem, for localhost, 127.0.0.1, ::1, the -addr host (a name or a
+// specific address) and the -hosts names; the certificate is issued again
+// when a name is missing or it has less than 30 days left (it lives 397
+// days). The keys have mode 0600 in a folder of mode 0700, and a key that
+// others may read is refused, as a folder that others may write to is.
+// Before the listening line it prints on stderr where the CA is and how to
+// trust it (the system's store on Debian and Ubuntu, Chromium's and
+// Firefox's NSS stores, macOS's keychain; test tools may accept the
+// certificate instead). Whoever reads ca-key.pem can make certificates
+// that the browsers which trust the CA accept for any site. -tls-dir alone
+// implies -tls. -tls-cert FILE and -tls-key FILE serve HTTPS with your own
+// certificate and key instead (PEM; both, and not with -tls); the key too
+// must be readable by you only. Over HTTPS the session cookies are Secure
+// and SameSite=None, so that trusted pages of other sites can use them.
+// HTTP/2 is not offered when GODEBUG has http2xconnect=1, with which
+// browsers would open the live feed over HTTP/2, which it does not accept.
 //
 // -token-classes gives the login tokens of some origins a longer life when
 // the login asks for none, as "https://app.example=longLogin,
@@ -101,17 +125,17 @@
 // it (DNS rebinding).
 //
 // Once it accepts connections it prints one line, "listening on
-// http://HOST:PORT", on stdout; requests are logged on stderr. Ctrl-C or
+// http://HOST:PORT" (https with TLS), on stdout; requests are logged on stderr. Ctrl-C or
 // SIGTERM stop it gracefully: every live feed is closed with 1012 (Service
 // Restart), and clients reconnect; then, with -state, the state is written.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/pbxauth/pbxauth/web/fault"
 	"io"
 	"io/fs"
 	"log"
@@ -119,13 +143,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/pbxauth/pbxauth/web/fault"
 	"github.com/pbxauth/pbxauth/web/internal/connlimit"
 	"github.com/pbxauth/pbxauth/web/internal/feedserver"
+	"github.com/pbxauth/pbxauth/web/internal/localca"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
 	"github.com/pbxauth/pbxauth/web/internal/site"
 	"github.com/pbxauth/pbxauth/web/internal/store"
@@ -188,6 +215,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stateFile := fs.String("state", "", "keep sessions, login tokens and external users across restarts in `FILE` (JSON): read (and removed) at start if it\nexists (a corrupt one stops the start), written at a graceful stop with mode 0600; it holds session ids\nand tokens, with which whoever reads it can act as their users: keep it private (default: nothing is kept)")
 	vodiaAdmin := fs.String("vodia-admin", vodiaserver.DemoAdmin, "the Vodia admin, who may ask for temporary session ids, as `LOGIN:PASSWORD`\n(only a hash of the password is kept; other users of this machine may see the command line)")
 	pingKey := pingKeyFlag(fs)
+	tlsFlags := defineTLSFlags(fs)
 	faults := fs.Bool("faults", false, "FOR TESTS ONLY, never in production: make the PBX's API fail on purpose, off until switched with\nPOST /test/fault {\"mode\":\"500\"} from this machine (off, latency=DURATION, 500, reset, truncate, notjson, oversized, dropfeed)")
 	testClock := fs.Bool("test-clock", false, "FOR TESTS ONLY, never in production: run sessions, tokens and external users on a clock\nthat anyone who can reach the server moves forward with POST /test/clock {\"advance\":\"25h\"}")
 	maxConns := fs.Int("max-conns", defaultMaxConns, "hold at most `N` connections at once, live feeds and idle keep-alive ones included; more are answered\n503 at once (keep N under the open-file limit, ulimit -n; 0: no cap)")
@@ -214,6 +242,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "-%s %d: give a number of 0 or more (0: no cap)\n", f.name, f.v)
 			return 2
 		}
+	}
+
+	if err := tlsFlags.check(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
 
 	cfg := pbx.Config{Logger: logger, Origins: pbx.DefaultOrigins()}
@@ -266,6 +299,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	tlsSet, err := tlsFlags.load(*addr, cfg.Hosts, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+
 	inner, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v; pick another -addr (:0 picks a free port)\n", err)
@@ -301,8 +340,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		h = faulty{in, srv}
 		logger.Printf("warning: -faults: POST %s from this machine makes this server's API fail on purpose; use it for tests only", fault.Path)
 	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
-	if err := serve(ctx, ln, h, logger); err != nil {
+	scheme := "http"
+	var tlsConfig *tls.Config
+	if tlsSet != nil {
+		scheme, tlsConfig = "https", tlsSet.config
+		host, _, _ := net.SplitHostPort(displayAddr(ln.Addr()))
+		tlsSet.warnUncovered(host, logger)
+		if localca.WebSocketsOverHTTP2() {
+			logger.Print("warning: GODEBUG has http2xconnect=1, with which browsers would open the live feed over HTTP/2, which it does not accept: serving HTTP/1.1 only")
+		}
+	}
+	fmt.Fprintf(stdout, "listening on %s://%s\n", scheme, displayAddr(ln.Addr()))
+	if err := serve(ctx, ln, h, logger, tlsConfig); err != nil {
 		logger.Print(err)
 		return 1
 	}
@@ -431,8 +480,11 @@ type handler interface {
 
 // serve serves on ln until ctx ends, then closes the live feeds (with 1012,
 // Service Restart) while it lets the requests under way finish, all within
-// shutdownTimeout.
-func serve(ctx context.Context, ln net.Listener, h handler, logger *log.Logger) error {
+// shutdownTimeout. With tlsConfig it serves HTTPS, HTTP/2 included if
+// tlsConfig offers h2; the connection caps of ln count the connections
+// before their TLS handshake, which must end within readHeaderTimeout
+// (net/http gives it the shortest of the server's timeouts).
+func serve(ctx context.Context, ln net.Listener, h handler, logger *log.Logger, tlsConfig *tls.Config) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -443,7 +495,16 @@ func serve(ctx context.Context, ln net.Listener, h handler, logger *log.Logger) 
 		ErrorLog:          logger,
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	if tlsConfig == nil {
+		go func() { done <- srv.Serve(ln) }()
+	} else {
+		srv.TLSConfig = tlsConfig
+		if !slices.Contains(tlsConfig.NextProtos, "h2") {
+			srv.Protocols = new(http.Protocols)
+			srv.Protocols.SetHTTP1(true)
+		}
+		go func() { done <- srv.ServeTLS(ln, "", "") }()
+	}
 	select {
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
