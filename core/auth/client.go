@@ -112,15 +112,16 @@ type User = backend.User
 type Client struct {
 	cfg Config
 
-	mu      sync.Mutex
-	backend backend.Backend // the phone system of the API host
-	api, ws endpoint.Endpoint
-	wsSet   bool
-	subID   string
-	waiting []*Pending // the queue; see queue.go
-	working bool       // a worker is running the queue
-	user    *User      // written only by the worker
-	refresh *refresh   // the next hourly refresh, while logged in
+	mu        sync.Mutex
+	backend   backend.Backend // the phone system of the API host
+	api, ws   endpoint.Endpoint
+	wsSet     bool
+	subID     string
+	waiting   []*Pending // the queue; see queue.go
+	working   bool       // a worker is running the queue
+	prompting *prompting // the overlay's login while it waits; see prompting.go
+	user      *User      // written only by the worker
+	refresh   *refresh   // the next hourly refresh, while logged in
 
 	// Owned by the worker alone.
 	live     map[string]time.Time       // the live tokens, as OnTokens was told

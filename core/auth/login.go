@@ -306,7 +306,7 @@ func (c *Client) credentialLogin(p *Pending, o Options, r backend.LoginRequest) 
 // prompt shows the PBX's login page and takes the session (and token) its
 // login made.
 func (c *Client) prompt(p *Pending, o Options) error {
-	res, err := c.cfg.Prompt.Prompt(p.ctx, PromptRequest{Host: p.host, SubID: p.subID, NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
+	res, err := c.promptWith(p, PromptRequest{Host: p.host, SubID: p.subID, NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
 	if err != nil {
 		return err
 	}

@@ -130,6 +130,9 @@ func (c *Client) Start(ctx context.Context, call Call) *Pending {
 func (c *Client) enqueue(ctx context.Context, call Call) *Pending {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if p := c.duringPrompt(ctx, call); p != nil {
+		return p
+	}
 	if n := len(c.waiting); n > 0 {
 		if last := c.waiting[n-1]; last.call.shares(call) && last.ctx == ctx && last.host == c.api.String() && last.subID == c.subID && last.backend == c.backend {
 			return last

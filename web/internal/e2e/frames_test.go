@@ -88,7 +88,7 @@ func (tb *tab) overlay(n int) frameWorld {
 	tb.t.Helper()
 	deadline := time.Now().Add(waitDeadline)
 	for {
-		const ready = "!!document.querySelector('input[autocomplete=current-password]')"
+		const ready = "!!document.querySelector('input[autocomplete=current-password]') && !document.querySelector('#submit').disabled"
 		if frames := tb.loginFrames(); len(frames) >= n {
 			res, err := chromedp.Call(tb.ctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{FrameID: frames[n-1], WorldName: "e2e"})
 			if err == nil {

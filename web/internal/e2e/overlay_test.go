@@ -249,3 +249,28 @@ func TestOverlayFromAnotherSite(t *testing.T) {
 	}
 	tb.noSecretsLeaked("builder")
 }
+
+// TestNoCallWaitsBehindTheOverlay: while the overlay waits for the user, a
+// check answers at once (nobody is logged in yet) and leaves the overlay up;
+// a logout closes it (its login rejects with popup_closed) and then runs.
+func TestNoCallWaitsBehindTheOverlay(t *testing.T) {
+	tb := newSession(t, testDeadline)
+	tb.navigate(overlayPage("overlay-calls", ""))
+	tb.overlay(1)
+
+	evalIn[bool](tb, "T.rec('check', function () { return IPCortex.PBX.Auth.login({checkonly: true}); }), true")
+	wantErrCode(tb, "login({checkonly: true}) while the overlay waits", tb.result("check"), "rejected", "login_required")
+	if !tb.overlayShown() {
+		tb.fatalf("a check must leave the overlay up")
+	}
+	if o := evalIn[outcome](tb, "T.results.login"); o.State != "pending" {
+		tb.fatalf("the overlay's login() must still wait for the user, got %s", o)
+	}
+
+	evalIn[bool](tb, "T.rec('logout', function () { return IPCortex.PBX.Auth.logout(); }), true")
+	wantErrCode(tb, "the overlay's login() ended by logout()", tb.result("login"), "rejected", "popup_closed")
+	if o := tb.result("logout"); o.State != "resolved" || o.Props.IDType != "null" {
+		tb.errorf("logout() after closing the overlay: want resolved and logged out, got %s", o)
+	}
+	tb.waitFor("!document.querySelector('pbxauth-login')", "the overlay to close")
+}

@@ -216,5 +216,9 @@
     }
   });
   window.addEventListener('message', onMessage);
+  // The form is usable from now on: the button is disabled in the HTML so
+  // that nothing (a quick user, a quick test) submits it before this script
+  // handles the submission.
+  submit.disabled = false;
   post({ pbxauth: 'ready' });
 }());
