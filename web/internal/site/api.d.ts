@@ -66,7 +66,11 @@ declare namespace IPCortex.PBX {
      * Never a password, token, key or session id. */
     debug?: boolean | ((msg: string) => void);
 
-    /** Resolves with no value: read the properties afterwards. */
+    /** Resolves with no value: read the properties afterwards. Without
+     * credentials it may show the login overlay; a logout(), exit(), login
+     * with credentials or setHost made meanwhile closes it, and this login
+     * then rejects with 'popup_closed'. A checkonly login made meanwhile
+     * rejects at once with 'login_required'. */
     login(options?: LoginOptions | null, callback?: AuthCallback): Promise<void>;
     /** login(callback) alone checks the current login (no overlay). */
     login(callback: AuthCallback, options?: LoginOptions | null): Promise<void>;
