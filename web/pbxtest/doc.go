@@ -27,6 +27,20 @@
 // it, so that a test can make the PBX's API fail on purpose and check what
 // its client does.
 //
+// WithTLS serves HTTPS, with HTTP/2, and the live feed over wss, on
+// https://127.0.0.1:PORT, as httptest.NewTLSServer does, with a certificate
+// for localhost, 127.0.0.1 and ::1 from a certificate authority made in
+// memory for the server alone: Client and HTTPClient trust it, CACertPEM
+// hands it to other clients, and TLSConfig lets a second server, such as a
+// page on another site (https://localhost:PORT), serve with the same
+// certificate. Over HTTPS the session cookies are Secure and SameSite=None,
+// so that a trusted page of another site can use them, as with a real PBX.
+// A browser has to trust the CA or accept the certificate: with Playwright
+// or Puppeteer, ignoreHTTPSErrors; with WebDriver, acceptInsecureCerts;
+// with Chromium, --ignore-certificate-errors-spki-list and the base64
+// SHA-256 of the certificate's public key (TLSConfig().Certificates[0].Leaf
+// .RawSubjectPublicKeyInfo).
+//
 // Sessions, login tokens, live feeds, external users, Ping's JWTs and
 // sessions and Vodia's temporary ids all run on the server's test clock, which
 // starts at the real time and which Server.Advance moves forward: a test sees

@@ -3,6 +3,10 @@ package pbxtest_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/auth"
@@ -86,4 +90,40 @@ func ExampleServer_PingToken() {
 	// Output:
 	// ping 42 Carol Acme acme
 	// an hour after it expired: auth_failed
+}
+
+// A test serves HTTPS: the Go client trusts the server's CA and runs the
+// feed over wss, and a page server on another site, https://localhost,
+// serves with the same certificate.
+func ExampleWithTLS() {
+	s, err := pbxtest.Start(pbxtest.WithTLS())
+	if err != nil {
+		panic(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+
+	c := s.Client()
+	if err := c.Login(ctx, auth.Options{Username: "alice", Password: "wonderland"}); err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Split(s.URL, ":")[0], strings.Split(c.WSHost(), ":")[0], c.User().Login)
+
+	pages := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "a page of %s", r.Host[:strings.LastIndex(r.Host, ":")])
+	}))
+	pages.TLS = s.TLSConfig()
+	pages.StartTLS()
+	defer pages.Close()
+	page := "https://localhost:" + pages.URL[strings.LastIndex(pages.URL, ":")+1:]
+	resp, err := s.HTTPClient().Get(page) // it trusts the CA of both servers' certificate
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.Proto, string(body))
+	// Output:
+	// https wss alice
+	// HTTP/2.0 a page of localhost
 }

@@ -27,6 +27,7 @@ type config struct {
 	origins       []string // nil: pbx.DefaultOrigins
 	tune          []func(*pbx.Config)
 	faults        bool
+	tls           bool
 }
 
 // WithUsers gives the server these users instead of the demo users. Load
@@ -134,6 +135,23 @@ func WithConfig(tune func(*pbx.Config)) Option {
 func WithFaults() Option {
 	return Option{func(c *config) error {
 		c.faults = true
+		return nil
+	}}
+}
+
+// WithTLS makes the server serve HTTPS, with HTTP/2, and its live feed over
+// wss, as httptest.NewTLSServer does: Server.URL is then
+// https://127.0.0.1:PORT, and the certificate, for localhost, 127.0.0.1 and
+// ::1, comes from a certificate authority made in memory for this server
+// alone (nothing is written to disk, nothing is trusted beyond the test).
+// Server.Client and Server.HTTPClient trust it; Server.CACertPEM gives it
+// to other clients (a browser, through its test tool), and
+// Server.TLSConfig to a second server, such as a page's on another site.
+// Over HTTPS the session cookies are Secure and SameSite=None, as a real
+// PBX's for pages of other sites.
+func WithTLS() Option {
+	return Option{func(c *config) error {
+		c.tls = true
 		return nil
 	}}
 }

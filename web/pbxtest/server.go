@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,8 +19,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
+	"github.com/pbxauth/pbxauth/core/backend/ipcortex"
+	"github.com/pbxauth/pbxauth/core/backend/ping"
+	"github.com/pbxauth/pbxauth/core/backend/vodia"
 	"github.com/pbxauth/pbxauth/core/native"
 	"github.com/pbxauth/pbxauth/web/fault"
+	"github.com/pbxauth/pbxauth/web/internal/localca"
 	"github.com/pbxauth/pbxauth/web/internal/pingserver"
 	"github.com/pbxauth/pbxauth/web/internal/site"
 	"github.com/pbxauth/pbxauth/web/internal/vodiaserver"
@@ -84,14 +90,14 @@ func siteFor(origins []string) http.Handler {
 // Server is a local PBX server listening on a free loopback port. Its
 // methods are safe for concurrent use.
 type Server struct {
-	// URL is the server's origin, http://127.0.0.1:PORT, without a trailing
-	// slash: the API host for auth.Client.SetHost and the page origin of
-	// /api/api.js.
+	// URL is the server's origin, http://127.0.0.1:PORT (https with
+	// WithTLS), without a trailing slash: the API host for
+	// auth.Client.SetHost and the page origin of /api/api.js.
 	URL string
 	// PBX is the server's handler, for what the options do not cover (Sweep,
 	// SaveState).
 	PBX *pbx.Server
-	// HTTP is the listening server.
+	// HTTP is the listening server. Its Client is HTTPClient.
 	HTTP *httptest.Server
 
 	clock         *testclock.Clock
@@ -100,6 +106,7 @@ type Server struct {
 	vodiaLogin    string
 	vodiaPassword string
 	faults        *fault.Injector // nil without WithFaults
+	ca            *localca.CA     // nil without WithTLS
 
 	mu      sync.Mutex
 	clients []*auth.Client
@@ -177,7 +184,10 @@ func Start(opts ...Option) (*Server, error) {
 		faults = fault.New(h)
 		handler = faults
 	}
-	srv := httptest.NewServer(handler)
+	srv, ca, err := listen(handler, cfg.tls)
+	if err != nil {
+		return nil, err
+	}
 	return &Server{
 		URL:           srv.URL,
 		PBX:           h,
@@ -188,7 +198,42 @@ func Start(opts ...Option) (*Server, error) {
 		vodiaLogin:    cfg.vodiaLogin,
 		vodiaPassword: cfg.vodiaPassword,
 		faults:        faults,
+		ca:            ca,
 	}, nil
+}
+
+// loopbackNames are the names of the certificate of WithTLS.
+var loopbackNames = []string{"localhost", "127.0.0.1", "::1"}
+
+// listen starts the server on a free loopback port, over HTTPS if useTLS,
+// with a certificate from a CA made for it, which its client trusts.
+func listen(h http.Handler, useTLS bool) (*httptest.Server, *localca.CA, error) {
+	if !useTLS {
+		return httptest.NewServer(h), nil, nil
+	}
+	ca, err := localca.New()
+	if err != nil {
+		return nil, nil, fmt.Errorf("pbxtest: WithTLS: %w", err)
+	}
+	cert, err := ca.Issue(loopbackNames)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pbxtest: WithTLS: %w", err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.TLS = localca.ServerConfig(cert) // h2 and http/1.1: browsers open the feed's WebSocket over HTTP/1.1
+	srv.StartTLS()
+	srv.Client().Transport = trustingTransport(ca)
+	return srv, ca, nil
+}
+
+// trustingTransport is an HTTP transport that trusts ca (and no other CA)
+// and speaks HTTP/2 where it can.
+func trustingTransport(ca *localca.CA) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: ca.Pool()}
+	tr.ForceAttemptHTTP2 = true
+	return tr
 }
 
 // Close stops the live feeds of the clients that Client made and closes
@@ -217,16 +262,68 @@ func (s *Server) Close() {
 // Client returns a new Go client for the server (native.NewClient(s.URL)):
 // the IPCortex backend by default, the others with SetHostFor(s.URL,
 // "vodia" or "ping"). Each call returns a client of its own, with its own
-// cookies and login; Close closes them.
+// cookies and login; Close closes them. With WithTLS its requests and its
+// live feed trust the server's CA (the feed goes over wss).
 func (s *Server) Client() *auth.Client {
-	c, err := native.NewClient(s.URL)
+	var c *auth.Client
+	var err error
+	if s.ca == nil {
+		c, err = native.NewClient(s.URL)
+	} else {
+		c, err = s.tlsClient()
+	}
 	if err != nil {
-		panic("pbxtest: the server's own URL is refused: " + err.Error()) // s.URL is a loopback http URL
+		panic("pbxtest: the server's own URL is refused: " + err.Error()) // s.URL is a loopback http(s) URL
 	}
 	s.mu.Lock()
 	s.clients = append(s.clients, c)
 	s.mu.Unlock()
 	return c
+}
+
+// tlsClient is native.NewClient(s.URL) with requests and the feed's
+// handshake over s's HTTP transport, which trusts the server's CA.
+func (s *Server) tlsClient() (*auth.Client, error) {
+	t := native.NewTransport()
+	t.HTTP.Transport = s.HTTP.Client().Transport
+	return auth.New(auth.Config{Transport: t, Dialer: &native.WebSockets{HTTP: t.HTTP}, Host: s.URL, Random: native.Random,
+		Backends: []backend.Backend{ipcortex.New(), vodia.New(), ping.New()}})
+}
+
+// HTTPClient returns the server's HTTP client (s.HTTP.Client()), without
+// cookies: with WithTLS it trusts the server's CA, and speaks HTTP/2 to
+// it. Give it a cookie jar of its own (a copy with Jar set) to act as one
+// browser.
+func (s *Server) HTTPClient() *http.Client { return s.HTTP.Client() }
+
+// CACertPEM returns, with WithTLS, the certificate of the CA that the
+// server's certificate comes from, in PEM, for a client to trust: a Go
+// client's x509.CertPool (AppendCertsFromPEM), a browser's test profile, or
+// Node's NODE_EXTRA_CA_CERTS. Without WithTLS it returns nil.
+func (s *Server) CACertPEM() []byte {
+	if s.ca == nil {
+		return nil
+	}
+	return s.ca.CertPEM()
+}
+
+// TLSConfig returns, with WithTLS, a copy of the server's TLS
+// configuration: its certificate, which is valid for localhost, 127.0.0.1
+// and ::1, and HTTP/2 and HTTP/1.1. A second server can serve with it, as a
+// page on another site (https://localhost:PORT against the PBX's
+// https://127.0.0.1:PORT), and clients that trust CACertPEM trust it too:
+//
+//	ps := httptest.NewUnstartedServer(pages)
+//	ps.TLS = s.TLSConfig()
+//	ps.StartTLS()
+//	page := "https://localhost:" + ps.URL[strings.LastIndex(ps.URL, ":")+1:] + "/"
+//
+// Without WithTLS it returns nil.
+func (s *Server) TLSConfig() *tls.Config {
+	if s.ca == nil {
+		return nil
+	}
+	return s.HTTP.TLS.Clone()
 }
 
 // Faults returns the fault switch of a server started WithFaults: Set
