@@ -24,6 +24,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/chromedp/chromedp"
+
 	"github.com/pbxauth/pbxauth/internal/browsertest"
 )
 
@@ -260,9 +261,10 @@ func startServer(bin string, log *capBuffer, args ...string) (origin string, sto
 
 // startBrowser starts one headless Chromium for the whole run. Each test
 // makes its own browser context (its own cookie jar and storage) in it.
-func startBrowser(profile string) (context.Context, func(), error) {
+// A test that needs other flags starts a browser of its own with extra.
+func startBrowser(profile string, extra ...chromedp.ExecAllocatorOption) (context.Context, func(), error) {
 	browserOut := &capBuffer{max: 64 << 10}
-	opts := browsertest.ChromiumOptions(profile, browserOut)
+	opts := append(browsertest.ChromiumOptions(profile, browserOut), extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	stop := func() {
