@@ -56,16 +56,18 @@ type site struct {
 	Scheme string `json:"scheme"`
 	PBX    string `json:"pbx"`  // http(s)://127.0.0.1:P
 	Page   string `json:"page"` // http(s)://localhost:Q
+	CA     string `json:"-"`    // over https, the CA of both servers' certificate (PEM)
 }
 
 // result is one RESULT line of the harness.
 type result struct {
-	Scheme string `json:"scheme"`
-	Flow   string `json:"flow"`
-	Title  string `json:"title"`
-	OK     bool   `json:"ok"`
-	Error  string `json:"error"`
-	MS     int64  `json:"ms"`
+	Scheme string   `json:"scheme"`
+	Flow   string   `json:"flow"`
+	Title  string   `json:"title"`
+	OK     bool     `json:"ok"`
+	Error  string   `json:"error"`
+	MS     int64    `json:"ms"`
+	Notes  []string `json:"notes"`
 }
 
 // TestEngines runs the module's main flows (js/flows.mjs) in Chromium,
@@ -88,29 +90,50 @@ func TestEngines(t *testing.T) {
 	if err := adoptOrphans(); err != nil {
 		t.Logf("cannot adopt the harness's orphans (%v): a browser left running is not ended", err)
 	}
-	t.Cleanup(func() {
-		if killed := reapOrphans(nil, reapGrace); len(killed) > 0 {
-			t.Errorf("processes still running after the engines' runs, killed: %s", strings.Join(killed, ", "))
-		}
-	})
+	t.Cleanup(func() { reap(t) })
 
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			browsertest.Require(t, e.tools...)
-			sites := []site{newSite(t, "http")}
+			sites := []site{newSite(t, "http"), newSite(t, "https")}
 			results, out := runHarness(t, node, js, e, sites)
+			reap(t)
 			report(t, sites, results, out)
 		})
 	}
 }
 
-// newSite starts a PBX and a page server on another site for it.
+// reap ends what the harness left running (the engines run one after
+// another, so all of it is the last harness's) and fails t if there was
+// anything: the harness ends its browser and driver itself.
+func reap(t *testing.T) {
+	t.Helper()
+	if killed := reapOrphans(nil, reapGrace); len(killed) > 0 {
+		t.Errorf("processes still running after the harness ended, killed: %s", strings.Join(killed, ", "))
+	}
+}
+
+// newSite starts a PBX and a page server on another site for it: over
+// https both serve with the PBX's certificate (for localhost and
+// 127.0.0.1), from a CA that the browsers do not know; they are told to
+// accept it (acceptInsecureCerts), and Node trusts it (NODE_EXTRA_CA_CERTS).
 func newSite(t *testing.T, scheme string) site {
 	t.Helper()
-	s := pbxtest.NewServer(t)
-	ps := httptest.NewServer(pageHandler(s.URL))
+	if scheme == "http" {
+		s := pbxtest.NewServer(t)
+		ps := httptest.NewServer(pageHandler(s.URL))
+		t.Cleanup(ps.Close)
+		return site{Scheme: scheme, PBX: s.URL, Page: onLocalhost(t, ps)}
+	}
+	s := pbxtest.NewServer(t, pbxtest.WithTLS())
+	if !strings.HasPrefix(s.URL, "https://") {
+		t.Fatalf("pbxtest.WithTLS: the server is at %s", s.URL)
+	}
+	ps := httptest.NewUnstartedServer(pageHandler(s.URL))
+	ps.TLS = s.TLSConfig()
+	ps.StartTLS()
 	t.Cleanup(ps.Close)
-	return site{Scheme: scheme, PBX: s.URL, Page: onLocalhost(t, ps)}
+	return site{Scheme: scheme, PBX: s.URL, Page: onLocalhost(t, ps), CA: string(s.CACertPEM())}
 }
 
 // installHarness runs npm ci in js when node_modules is missing or older
@@ -169,6 +192,17 @@ func runHarness(t *testing.T, node, js string, e engine, sites []site) ([]result
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = js
 	cmd.Env = harnessEnv(t, tmp, string(cfgJSON))
+	var cas strings.Builder
+	for _, s := range sites {
+		cas.WriteString(s.CA)
+	}
+	if cas.Len() > 0 {
+		ca := filepath.Join(tmp, "ca.pem")
+		if err := os.WriteFile(ca, []byte(cas.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "NODE_EXTRA_CA_CERTS="+ca)
+	}
 	var out lockedBuffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -242,6 +276,9 @@ func report(t *testing.T, sites []site, results []result, out string) {
 								t.Fatalf("%s (%s): %s", r.Title, time.Duration(r.MS)*time.Millisecond, r.Error)
 							}
 							t.Logf("%s (%s)", r.Title, time.Duration(r.MS)*time.Millisecond)
+							for _, n := range r.Notes {
+								t.Log(n)
+							}
 							return
 						}
 					}

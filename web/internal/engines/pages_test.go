@@ -20,8 +20,10 @@ import (
 //	T.props()                      id, uname, name, company, getUserInfo()
 //	T.feedUp, T.feedErr, T.feed    callbacks for startFeed and what they saw
 //	T.sockets                      the URL of every WebSocket the page opened
-//	T.insecure()                   every URL the page loaded that is not
-//	                               https, wss, data or blob
+//	T.loaded()                     every URL the page loaded (resource
+//	                               timing) and every WebSocket's
+//	T.insecure()                   those that are not https, wss, data or
+//	                               blob
 //	T.storageKeys(), T.storageText(), T.sessionValue()
 const helperJS = `
 var T = (function () {
@@ -94,13 +96,15 @@ var T = (function () {
     var A = IPCortex.PBX.Auth;
     feed.events.push({kind: 'err', errno: errno, text: clip(text), idType: A.id === null ? 'null' : typeof A.id});
   }
-  function insecure() {
+  function loaded() {
     var urls = [location.href];
     ['navigation', 'resource'].forEach(function (t) {
       performance.getEntriesByType(t).forEach(function (e) { urls.push(e.name); });
     });
-    urls = urls.concat(sockets);
-    return urls.filter(function (u) { return !/^(https|wss|data|blob):/.test(u); });
+    return urls.concat(sockets);
+  }
+  function insecure() {
+    return loaded().filter(function (u) { return !/^(https|wss|data|blob):/.test(u); });
   }
   function keys(s) {
     var out = [];
@@ -120,7 +124,7 @@ var T = (function () {
     return k ? sessionStorage.getItem(k) : null;
   }
   return {run: run, rec: rec, results: results, props: props, feed: feed, feedUp: feedUp, feedErr: feedErr,
-          sockets: sockets, insecure: insecure, storageKeys: storageKeys, storageText: storageText,
+          sockets: sockets, loaded: loaded, insecure: insecure, storageKeys: storageKeys, storageText: storageText,
           sessionValue: sessionValue};
 })();
 `

@@ -187,6 +187,8 @@ export const flows = [
       const {d} = ctx;
       await fresh(ctx);
       await d.eval('(T.rec("overlay", function () { return IPCortex.PBX.Auth.login(); }), true)');
+      const src = await ctx.poll(`(document.querySelector('${OVERLAY_FRAME}') || {}).src`, 'the overlay\'s iframe');
+      if (!src.startsWith(`${ctx.site.pbx}/api/login.html`)) fail(`the overlay's iframe: want ${ctx.site.pbx}/api/login.html, got ${src}`);
       await d.inFrame(OVERLAY_FRAME, async (f) => {
         await f.waitVisible('#username');
         await f.type('#username', 'alice');
@@ -227,6 +229,10 @@ export const flows = [
       try {
         await d.open(`${site.page}/app.html`);
         wantUser(await checkonly(ctx), 'alice', 'login({checkonly: true}) in tab B (no sub-ID: the tabs share the login)');
+        // Which way the browser let tab B in: the PBX's cookie (when the
+        // engine sends a cross-site cookie), or the saved token (a token
+        // login keeps a new session in sessionStorage). Either is right.
+        ctx.note(`tab B was let in by ${(await d.eval('T.sessionValue()')) ? 'the saved token' : 'the PBX\'s session cookie'}`);
         await logout(ctx, 'logout() in tab B');
       } finally {
         await d.closeWindow(w);

@@ -69,9 +69,10 @@ async function advanceClock(site, by) {
   if (!r.ok) throw new Error(`POST ${site.pbx}/test/clock {"advance": "${by}"}: ${r.status} ${await r.text()}`);
 }
 
-async function runFlow(site, flow) {
+async function runFlow(site, flow, notes) {
   const d = driver;
   const ctx = {
+    note: (msg) => notes.push(msg),
     d,
     site,
     engine: cfg.engine,
@@ -84,6 +85,8 @@ async function runFlow(site, flow) {
     // Every window the flow left open: each loaded only https (and wss).
     const insecure = await d.eval('T.insecure()');
     if (insecure.length > 0) throw new Error(`the page loaded over plain http: ${JSON.stringify(insecure)}`);
+    const loaded = await d.eval('T.loaded()');
+    notes.push(`the page loaded ${loaded.length} URLs, all https or wss (${[...new Set(loaded.map((u) => u.replace(/\?.*$/, '')))].join(' ')})`);
   }
 }
 
@@ -91,12 +94,12 @@ async function main() {
   const selected = cfg.flows && cfg.flows.length ? flows.filter((f) => cfg.flows.includes(f.name)) : flows;
   for (const site of cfg.sites) {
     for (const flow of selected) {
-      const r = {scheme: site.scheme, flow: flow.name, title: flow.title, ok: false};
+      const r = {scheme: site.scheme, flow: flow.name, title: flow.title, ok: false, notes: []};
       const start = Date.now();
       try {
         if (!driver) driver = await startDriver();
         log(`${site.scheme} ${flow.name}: ${flow.title}`);
-        await within(cfg.flowMs, `the flow ${flow.name}`, runFlow(site, flow));
+        await within(cfg.flowMs, `the flow ${flow.name}`, runFlow(site, flow, r.notes));
         r.ok = true;
       } catch (e) {
         r.error = e instanceof Error ? e.message : String(e);
