@@ -22,11 +22,11 @@ import (
 // driver or install from hanging the run, and turn a hang into a failure
 // that says what hung.
 const (
-	installDeadline = 5 * time.Minute  // npm ci of the harness
-	engineDeadline  = 10 * time.Minute // one engine: every flow of every site
-	stepDeadline    = 45 * time.Second // one step of the harness (a page load, a call)
-	flowDeadline    = 3 * time.Minute  // one flow
-	reapGrace       = 5 * time.Second  // for processes to end by themselves
+	installDeadline = 5 * time.Minute   // npm ci of the harness
+	engineDeadline  = 3 * time.Minute   // one engine: every flow of every site (20 to 50 s here), so that all three fit go test's default 10 minutes
+	stepDeadline    = 45 * time.Second  // one step of the harness (a page load, a call)
+	flowDeadline    = 100 * time.Second // one flow
+	reapGrace       = 5 * time.Second   // for processes to end by themselves
 )
 
 // flowNames are the flows of js/flows.mjs that every engine runs on every
