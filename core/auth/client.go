@@ -98,6 +98,9 @@ type Config struct {
 	// reports false the client builds no message, so that a page that does
 	// not debug never runs (or compiles) that code.
 	Debugging func() bool
+	// Tabs tells the page's other tabs when a call of this one changed the
+	// login; nil: no other tabs (see Tabs and Client.TabChanged).
+	Tabs Tabs
 	// Warn receives reports that are not errors, such as plain http to a host
 	// that is not loopback.
 	Warn func(msg string)

@@ -12,7 +12,8 @@ import "context"
 //   - another login() as the overlay's joins it and settles alike;
 //   - one that needs a login (a checkonly login, setCompany, rtcReset) is
 //     answered from what is known, that nobody is logged in;
-//   - the rest (the feed's start and stop) wait in the queue as always.
+//   - the rest (the feed's start and stop, another tab's news) wait in the
+//     queue as always.
 //
 // Once a call has ended the overlay, later calls queue behind it as usual.
 
@@ -42,7 +43,7 @@ func (c *Client) duringPrompt(ctx context.Context, call Call) *Pending {
 		}
 	case kindCompany, kindRTCReset:
 		return failed(newError(CodeLoginRequired, "not logged in: the login overlay is waiting for the user; call this after Client.Login succeeds"))
-	case kindFeed, kindRefresh, kindSync:
+	case kindFeed, kindRefresh, kindSync, kindOtherTab:
 		return nil
 	}
 	pr.ended = true

@@ -37,6 +37,7 @@ const (
 	kindSync      // nothing: Sync waits for the calls before it
 	kindFeed      // start or stop the feed
 	kindLoggedOut // the feed heard that the login ended
+	kindOtherTab  // another tab's login changed: check again
 )
 
 // LoginCall is Login(o).
@@ -171,7 +172,15 @@ func (c *Client) runSafely(p *Pending) (value string, err error) {
 	if logged {
 		c.debug(p.call.describe() + " (" + p.backend.Name() + " at " + p.host + ")")
 	}
+	tabs := c.cfg.Tabs != nil && p.call.announces()
+	var before *User
+	if tabs {
+		before = c.User()
+	}
 	value, err = c.runRecovered(p)
+	if tabs && !equalUser(before, c.User()) {
+		c.cfg.Tabs.Announce(p.host)
+	}
 	if logged {
 		if err != nil {
 			c.debug(p.call.describe() + ": failed with " + string(CodeOf(err)))
@@ -218,6 +227,8 @@ func (c *Client) run(p *Pending) (string, error) {
 	case kindLoggedOut:
 		c.setUser(nil)
 		return "", c.keepSession(p, "")
+	case kindOtherTab:
+		return "", c.otherTab(p)
 	}
 	return "", nil
 }
@@ -289,6 +300,8 @@ func (c Call) describe() string {
 		return "startFeed"
 	case kindLoggedOut:
 		return "the feed says the login ended"
+	case kindOtherTab:
+		return "another tab's login changed: check again"
 	}
 	return "call"
 }
