@@ -1,7 +1,8 @@
 # make run   - the local PBX with the demo page and the module, on 127.0.0.1:8080
 # make check - the fast tier, about two minutes: gofmt, vet, every native test with -short and the race detector
 # make test  - installs what the tests need, then runs every test: the fast tier, then the slow one (wasm in
-#              Chromium, e2e, npm, Node, Playwright, TypeScript), fuzzing, coverage and size
+#              Chromium, e2e, the main flows in Chromium, Firefox and WebKit over http and https, npm, Node,
+#              Playwright, Selenium, TypeScript), fuzzing, coverage and size
 # make build - the browser module and what the server embeds
 # make size  - the module's raw, gzip, brotli and zstd bytes against a minimal syscall/js program
 # make bench - every figure against its baseline in the same run (size, page load, login, memory, the server
@@ -12,7 +13,7 @@ TOOLS := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 COVER_MIN := 85
 
-.PHONY: run check test deps test-native test-slow fuzz cover vet typecheck build size bench playwright
+.PHONY: run check test deps test-native test-slow fuzz cover vet typecheck build size bench playwright selenium
 run: build
 	$(GO) run ./web
 
@@ -22,7 +23,7 @@ run: build
 check: vet
 	$(GO) test -short -race -count=1 -timeout 10m ./...
 
-test: deps build vet typecheck test-native test-slow fuzz cover size playwright
+test: deps build vet typecheck test-native test-slow fuzz cover size playwright selenium
 
 # deps installs what a fresh machine lacks: the three browser engines and
 # their drivers from Debian's packages (Chromium with chromedriver, Firefox
@@ -83,12 +84,12 @@ test-native:
 	CI=$${CI:-true} $(GO) test -short -race -count=1 -timeout 10m $(OTHER_PKGS)
 
 # test-slow is what -short skips: the module's tests inside Chromium, the
-# end-to-end pages, the npm package and Node, and the tests that run the go
-# command. One package at a time: each starts Chromium, and two at once on a
+# end-to-end pages, the main flows in three engines (web/internal/engines),
+# the npm package and Node, and the tests that run the go command. One package at a time: each starts Chromium, and two at once on a
 # small machine make timing-sensitive steps (clicks) flaky. The race
 # detector ran on all of their Go code in test-native; here it would only
 # slow the browser's partner down.
-SLOW_PKGS := ./jsbridge/ ./web/internal/e2e/ ./web/internal/npmpkg/ ./core/backend/vodia/thirdparty/
+SLOW_PKGS := ./jsbridge/ ./web/internal/e2e/ ./web/internal/engines/ ./web/internal/npmpkg/ ./core/backend/vodia/thirdparty/
 test-slow:
 	CI=$${CI:-true} $(GO) test -count=1 -p 1 -timeout 20m $(SLOW_PKGS)
 
@@ -96,6 +97,12 @@ test-slow:
 # Chromium; nothing downloaded) against the PBX, started with go run on a free port.
 playwright: build typecheck
 	GO=$(GO) web/playwright/run.sh
+
+# selenium runs web/selenium's example test (Selenium WebDriver with Debian's
+# chromedriver, and WebKitWebDriver under xvfb-run) against the PBX, started
+# with go run on a free port.
+selenium: build
+	GO=$(GO) web/selenium/run.sh
 
 # fuzz runs every Fuzz target of the repository briefly (FUZZTIME each,
 # default 5s) from its committed corpus in testdata/fuzz; a finding fails it.
