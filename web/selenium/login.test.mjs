@@ -187,6 +187,8 @@ async function enterOverlay(driver) {
   // The iframe may still be loading its page: wait for the form.
   const username = await driver.wait(until.elementLocated(By.id('username')), STEP_MS, 'the overlay has no login form');
   await driver.wait(until.elementIsVisible(username), STEP_MS, 'the login form is not visible');
+  // #submit is enabled once the login page's script handles the form.
+  await driver.wait(until.elementIsEnabled(await driver.findElement(By.id('submit'))), STEP_MS, 'the login form did not become ready');
 }
 
 // typeCredentials fills the form and submits it; the driver is in the overlay.

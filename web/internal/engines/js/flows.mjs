@@ -191,6 +191,12 @@ export const flows = [
       if (!src.startsWith(`${ctx.site.pbx}/api/login.html`)) fail(`the overlay's iframe: want ${ctx.site.pbx}/api/login.html, got ${src}`);
       await d.inFrame(OVERLAY_FRAME, async (f) => {
         await f.waitVisible('#username');
+        // #submit is enabled once the login page's script handles the form.
+        const ready = Date.now() + ctx.stepMs;
+        while (await f.eval('document.querySelector("#submit").disabled')) {
+          if (Date.now() > ready) fail('the overlay\'s #submit stayed disabled: its script did not start');
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await f.type('#username', 'alice');
         await f.type('#password', 'not-her-password');
         await f.click('#submit');
