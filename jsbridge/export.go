@@ -15,7 +15,16 @@ import (
 // Config.OnChange.
 type Properties struct {
 	Target safejs.Value
+	// Event, if set, is the name of the event dispatched on the global
+	// object after each change (ChangeEvent in a page), with the new
+	// properties as its detail: {id, uname, name, company}, or null when
+	// logged out.
+	Event string
 }
+
+// ChangeEvent is the event a page hears on window when the properties
+// change, whatever changed them: its own calls, another tab, the feed.
+const ChangeEvent = "pbxauthchange"
 
 // Set writes u's properties onto the target; nil means logged out, and every
 // property is null (id stays a Number or null, as pages compare it with ===).
@@ -24,12 +33,38 @@ func (p Properties) Set(u *auth.User) {
 		for _, k := range [...]string{"id", "uname", "name", "company"} {
 			_ = p.Target.Set(k, nil)
 		}
+	} else {
+		_ = p.Target.Set("id", float64(u.ID))
+		_ = p.Target.Set("uname", u.Login)
+		_ = p.Target.Set("name", u.Name)
+		_ = p.Target.Set("company", u.Company)
+	}
+	if p.Event != "" {
+		p.dispatch(u)
+	}
+}
+
+// dispatch tells the page's listeners of the change; one that throws does
+// not reach the client (dispatchEvent reports it to the console).
+func (p Properties) dispatch(u *auth.User) {
+	ce := mustGet(global, "CustomEvent")
+	if kind(ce) != "function" {
 		return
 	}
-	_ = p.Target.Set("id", float64(u.ID))
-	_ = p.Target.Set("uname", u.Login)
-	_ = p.Target.Set("name", u.Name)
-	_ = p.Target.Set("company", u.Company)
+	var detail any
+	if u != nil {
+		d := newObject()
+		_ = d.Set("id", float64(u.ID))
+		_ = d.Set("uname", u.Login)
+		_ = d.Set("name", u.Name)
+		_ = d.Set("company", u.Company)
+		detail = d
+	}
+	init := newObject()
+	_ = init.Set("detail", detail)
+	if ev, err := ce.New(p.Event, init); err == nil {
+		_, _ = global.Call("dispatchEvent", ev)
+	}
 }
 
 // userInfo is what getUserInfo() returns: {id, login, name, company, home,

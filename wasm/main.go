@@ -44,6 +44,7 @@ func main() {
 	// dom is false only in Node.js; a page's loader leaves it undefined, and
 	// Bool on undefined would panic (recovered, but its recovery code would
 	// be compiled at every page load).
+	var tabs *jsbridge.Tabs
 	dom, _ := boot.Get("dom")
 	if dom.Type() == safejs.TypeBoolean && !mustBool(dom) {
 		// No page (Node.js, web/npm/node.mjs): no overlay, and the storage
@@ -58,11 +59,19 @@ func main() {
 		cfg.Credentials = &auth.Sessions{Store: cfg.Session, Tokens: tokens}
 		cfg.Prompt = jsbridge.Overlay{}
 		cfg.Dialer = jsbridge.WebSockets{}
+		cfg.OnChange = jsbridge.Properties{Target: target, Event: jsbridge.ChangeEvent}.Set
+		tabs = jsbridge.NewTabs()
+		cfg.Tabs = tabs
 	}
 	c, err := auth.New(cfg)
 	if err != nil {
 		jsbridge.ConsoleWarn("cannot start: " + err.Error())
 		return
+	}
+	if tabs != nil {
+		if err := tabs.Listen(c.TabChanged); err != nil {
+			jsbridge.ConsoleWarn("other tabs' logins and logouts will not be followed: " + err.Error())
+		}
 	}
 	impl, err := jsbridge.Export(c)
 	if err != nil {
