@@ -147,5 +147,20 @@ declare namespace IPCortex.PBX {
   function httpStopReuse(): void;
 }
 
+/** The user's properties as a pbxauthchange event carries them. */
+interface PBXAuthChangeDetail {
+  id: number;
+  uname: string;
+  name: string;
+  company: string;
+}
+
+interface WindowEventMap {
+  /** After every change of IPCortex.PBX.Auth's properties, whatever made it
+   * (this tab's calls, another tab's, the feed); detail is null once
+   * logged out. */
+  pbxauthchange: CustomEvent<PBXAuthChangeDetail | null>;
+}
+
 /** Called once when the module is ready, by pages that load /api/wrapper.whtm. */
 declare function onAPILoadReady(): void;

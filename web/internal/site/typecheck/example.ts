@@ -39,3 +39,9 @@ page().catch((e: IPCortex.PBX.AuthError) => {
   const code: IPCortex.PBX.AuthErrorCode = e.code;
   console.log(code, e.message);
 });
+
+window.addEventListener('pbxauthchange', (ev) => {
+  const who: string | null = ev.detail ? ev.detail.uname : null;
+  const id: number | undefined = ev.detail?.id;
+  console.log(who, id);
+});
