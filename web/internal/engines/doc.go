@@ -8,7 +8,9 @@
 // puppeteer-core drives Firefox ESR over WebDriver BiDi. The flows, written
 // once in js/flows.mjs: one script tag and a login; a saved token after a
 // reload; a sub-ID per tab; the overlay login, filled in by the test; a live
-// feed that hears a logout elsewhere; logout; a wrong password.
+// feed that hears a logout elsewhere; tabs in step (another tab of the page
+// follows a login and a logout without a feed, one of another origin is not
+// told); logout; a wrong password.
 //
 //	make build && go test -count=1 -v ./web/internal/engines/
 //

@@ -250,6 +250,63 @@ export const flows = [
     },
   },
   {
+    name: 'tabs-in-step',
+    title: 'a login and a logout in one tab: another tab of the page follows, without a feed; a tab of another origin is not told',
+    async run(ctx) {
+      const {d, site} = ctx;
+      // listen records the tab's pbxauthchange events (with the page's
+      // clock) and the client's debug steps.
+      const listen = '(T.changes = [], window.addEventListener("pbxauthchange", function (ev) {' +
+        ' T.changes.push({uname: ev.detail ? ev.detail.uname : null, t: Date.now()}); }),' +
+        ' T.dbg = [], IPCortex.PBX.Auth.debug = function (m) { T.dbg.push(m); }, true)';
+      const heard = 'T.dbg.some(function (m) { return m.indexOf("another tab") >= 0; })';
+      await fresh(ctx);
+      await d.eval(listen);
+      const b = await d.newWindow();
+      const other = await d.newWindow();
+      try {
+        await d.use(b);
+        await d.open(`${site.page}/app.html`);
+        await d.eval(listen);
+        wantCode(await checkonly(ctx), 'rejected', 'login_required', 'tab B before any login');
+        await d.use(other);
+        // The page server also answers on 127.0.0.1: another origin (and
+        // site) than the page's localhost, with the same PBX.
+        await d.open(`${site.page.replace('//localhost:', '//127.0.0.1:')}/app.html`);
+        await d.eval(listen);
+
+        await d.use(d.main);
+        const o = await call(ctx, 'return IPCortex.PBX.Auth.login({username: "alice", password: "wonderland"}).then(function () { T.loggedInAt = Date.now(); });');
+        if (o.state !== 'resolved') fail(`login as alice in tab A: ${show(o)}`);
+        const loggedInAt = await d.eval('T.loggedInAt');
+        await d.use(b);
+        const seen = await ctx.poll('IPCortex.PBX.Auth.id === 101 && T.changes[0]', 'tab B to follow tab A\'s login');
+        if (seen.uname !== 'alice') fail(`tab B's first pbxauthchange: want alice, got ${show(seen)}`);
+        ctx.note(`tab B followed the login ${seen.t - loggedInAt} ms after tab A's login() resolved`);
+
+        await d.use(d.main);
+        const lo = await call(ctx, 'return IPCortex.PBX.Auth.logout().then(function () { T.loggedOutAt = Date.now(); });');
+        if (lo.state !== 'resolved') fail(`logout() in tab A: ${show(lo)}`);
+        const loggedOutAt = await d.eval('T.loggedOutAt');
+        await d.use(b);
+        const gone = await ctx.poll('IPCortex.PBX.Auth.id === null && T.changes[1]', 'tab B to follow tab A\'s logout');
+        if (gone.uname !== null) fail(`tab B's second pbxauthchange: want null (logged out), got ${show(gone)}`);
+        ctx.note(`tab B followed the logout ${gone.t - loggedOutAt} ms after tab A's logout() resolved`);
+        wantLoggedOut(await d.eval('T.props()'), 'tab B after tab A logged out');
+        if (!(await d.eval(heard))) fail('tab B\'s debug log does not say that it heard another tab');
+        wantCode(await checkonly(ctx), 'rejected', 'login_required', 'tab B after tab A logged out, asking the PBX');
+
+        await d.use(other);
+        if (await d.eval(heard)) fail(`a tab of another origin heard the page's tabs: ${show(await d.eval('T.dbg'))}`);
+        const changes = await d.eval('T.changes');
+        if (changes.length !== 0) fail(`a tab of another origin got pbxauthchange events: ${show(changes)}`);
+      } finally {
+        await d.closeWindow(other);
+        await d.closeWindow(b);
+      }
+    },
+  },
+  {
     name: 'logout',
     title: 'logout() clears the properties',
     async run(ctx) {
