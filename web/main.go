@@ -311,7 +311,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	refused := &refusals{log: logger}
-	ln := &connlimit.Listener{Listener: inner, Max: *maxConns, PerClient: *maxConnsPerAddr, OnRefuse: refused.note}
+	ln := &connlimit.Listener{Listener: inner, Max: *maxConns, PerClient: *maxConnsPerAddr, OnRefuse: refused.note, Silent: tlsSet != nil}
 	static := site.Handler(cfg.Origins) // the trusted pages may frame the login overlay
 	if err := static.Missing(); err != nil {
 		logger.Printf("warning: %v", err)

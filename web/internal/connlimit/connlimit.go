@@ -40,6 +40,10 @@ type Listener struct {
 	// client's key and whether its own cap (rather than the total) was
 	// reached; it must not block.
 	OnRefuse func(client string, perClient bool)
+	// Silent closes a connection over a cap without the 503: set it when
+	// the connections carry TLS, where a plain-text answer would only read
+	// as a broken handshake.
+	Silent bool
 
 	mu     sync.Mutex
 	total  int
@@ -47,7 +51,7 @@ type Listener struct {
 }
 
 // Accept returns the next connection within the caps; those over a cap are
-// refused (answered 503 and closed) and never returned.
+// refused (answered 503, unless Silent, and closed) and never returned.
 func (l *Listener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
@@ -58,6 +62,10 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if ok, perClient := l.take(key); !ok {
 			if l.OnRefuse != nil {
 				l.OnRefuse(key, perClient)
+			}
+			if l.Silent {
+				_ = c.Close()
+				continue
 			}
 			go refuse(c, perClient)
 			continue

@@ -23,6 +23,11 @@ type server struct {
 
 func newServer(t *testing.T, max, perClient int) *server {
 	t.Helper()
+	return newServerWith(t, max, perClient, false)
+}
+
+func newServerWith(t *testing.T, max, perClient int, silent bool) *server {
+	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	s := &server{accepted: make(chan net.Conn, 100), refused: make(chan string, 100)}
@@ -33,7 +38,7 @@ func newServer(t *testing.T, max, perClient int) *server {
 				what = "client"
 			}
 			s.refused <- client + " " + what
-		}}
+		}, Silent: silent}
 	t.Cleanup(func() { s.ln.Close() })
 	go func() {
 		for {
@@ -124,4 +129,17 @@ func TestClientKey(t *testing.T) {
 	} {
 		assert.Equal(t, want, connlimit.ClientKey(in), in)
 	}
+}
+
+// TestSilentRefusal: behind TLS a refused connection is closed with nothing
+// written, since a plain-text 503 would read as a broken handshake.
+func TestSilentRefusal(t *testing.T) {
+	s := newServerWith(t, 1, 0, true)
+	s.dial(t, "127.0.0.1")
+	<-s.accepted
+	over := s.dial(t, "127.0.0.2")
+	got, err := io.ReadAll(over)
+	require.NoError(t, err, "the refused connection is closed")
+	assert.Empty(t, got, "and hears nothing")
+	assert.Equal(t, "127.0.0.2 total", <-s.refused)
 }
