@@ -104,8 +104,7 @@
 // limit, ulimit -n), -max-conns-per-addr from one client address (default
 // 256; an IPv6 client counts by its /64), and answers those over either cap
 // with a plain 503 at once (over TLS: closes them at once); it closes
-// keep-alive connections idle for 30
-// seconds, and refuses request headers over 64 KiB (431) and bodies over
+// keep-alive connections idle for 30 seconds, and refuses request headers over 64 KiB (431) and bodies over
 // 64 KiB (413). Past 10 failed logins in a row for one user name, or
 // -max-failures-per-addr from one client address (default 100; 0 turns that
 // count off, as behind a proxy, where every client has the proxy's
