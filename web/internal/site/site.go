@@ -4,13 +4,15 @@
 // under the vendor's wrapper names), the Go runtime glue wasm_exec.js, the
 // module pbxauth.wasm, the login overlay page (login.html with its login.js
 // and login.css, which the module frames over the page that logs in) and
-// the demo page at "/".
+// the demo page at "/" (index.html with its demo.js and demo.css).
 //
 // The overlay page is where users type their password, so it carries a
 // strict Content-Security-Policy: nothing but its own files, no form
 // targets, and frame-ancestors limited to the server's own pages and the
 // trusted origins, so that no other site can frame it and trick users into
-// typing into it.
+// typing into it. The demo page carries one too (DemoCSP): it shows that a
+// page with no inline script or style, allowing only its own origin and
+// 'wasm-unsafe-eval', runs the module, its overlay and its feed.
 //
 // Every asset is sent in the encoding the client accepts that the server
 // prefers (Zstandard, brotli, gzip or none), with a strong ETag per encoding
@@ -56,6 +58,10 @@ var (
 	loaderPart []byte
 	//go:embed index.html
 	demoPage []byte
+	//go:embed demo.js
+	demoScript []byte
+	//go:embed demo.css
+	demoStyle []byte
 	//go:embed api.d.ts
 	typeDefs []byte
 	//go:embed login.html
@@ -72,6 +78,19 @@ const (
 	LoginScriptPath = "/api/login.js"
 	LoginStylePath  = "/api/login.css"
 )
+
+// Paths of the demo page's files.
+const (
+	DemoScriptPath = "/demo.js"
+	DemoStylePath  = "/demo.css"
+)
+
+// DemoCSP is the Content-Security-Policy of the demo page: its own scripts
+// and styles (no inline ones), 'wasm-unsafe-eval' for the module, its own
+// origin for fetch and the feed's WebSocket (CSP's 'self' covers ws: and
+// wss: of the same host), and the overlay, framed from its own origin.
+const DemoCSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; " +
+	"img-src 'self'; frame-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 // The build outputs that New reads from dist.
 const (
@@ -212,8 +231,10 @@ func Handler(frameAncestors []string) *Site {
 func New(dist fs.FS, frameAncestors []string) *Site {
 	s := &Site{mux: http.NewServeMux()}
 	s.mux.Handle("GET /api/api.d.ts", newAsset(typeText, typeDefs, compressAll(typeDefs)))
-	s.mux.Handle("GET /{$}", newAsset(typeHTML, demoPage, compressAll(demoPage)))
-	s.mux.Handle("GET "+LoginPagePath, overlayHeaders(LoginCSP(frameAncestors), newAsset(typeHTML, loginPage, compressAll(loginPage))))
+	s.mux.Handle("GET /{$}", pageHeaders(DemoCSP, newAsset(typeHTML, demoPage, compressAll(demoPage))))
+	s.mux.Handle("GET "+DemoScriptPath, newAsset(typeJS, demoScript, compressAll(demoScript)))
+	s.mux.Handle("GET "+DemoStylePath, newAsset(typeCSS, demoStyle, compressAll(demoStyle)))
+	s.mux.Handle("GET "+LoginPagePath, pageHeaders(LoginCSP(frameAncestors), newAsset(typeHTML, loginPage, compressAll(loginPage))))
 	s.mux.Handle("GET "+LoginScriptPath, newAsset(typeJS, loginScript, compressAll(loginScript)))
 	s.mux.Handle("GET "+LoginStylePath, newAsset(typeCSS, loginStyle, compressAll(loginStyle)))
 
@@ -302,10 +323,10 @@ func cspSource(o string) bool {
 	return o != "" && !strings.ContainsAny(o, " \t\r\n;,'\"")
 }
 
-// overlayHeaders adds to the login page's replies the headers that keep it
-// from being framed by other sites (csp) and from telling the next page where
-// the user came from.
-func overlayHeaders(csp string, next http.Handler) http.Handler {
+// pageHeaders adds to a page's replies its Content-Security-Policy (for the
+// login page, what keeps it from being framed by other sites) and the header
+// that keeps it from telling the next page where the user came from.
+func pageHeaders(csp string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -95,6 +96,8 @@ func TestAssets(t *testing.T) {
 		{"/api/wasm_exec.js", "text/javascript; charset=utf-8", testRuntime},
 		{"/api/pbxauth.wasm", "application/wasm", testModule},
 		{"/", "text/html; charset=utf-8", demoPage},
+		{"/demo.js", "text/javascript; charset=utf-8", demoScript},
+		{"/demo.css", "text/css; charset=utf-8", demoStyle},
 		{"/api/api.d.ts", "text/plain; charset=utf-8", typeDefs},
 		{"/api/login.html", "text/html; charset=utf-8", loginPage},
 		{"/api/login.js", "text/javascript; charset=utf-8", loginScript},
@@ -365,21 +368,73 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
+// TestDemoPage: the demo page is plain HTML with its script and style in
+// files of their own, under a strict Content-Security-Policy, and the code
+// each card shows is code that demo.js runs.
 func TestDemoPage(t *testing.T) {
-	page := get(t, builtSite(), http.MethodGet, "/").Body.String()
+	w := get(t, builtSite(), http.MethodGet, "/")
+	page := w.Body.String()
+	assert.Equal(t, DemoCSP, w.Header().Get("Content-Security-Policy"))
+	assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"))
+	assert.Contains(t, DemoCSP, "script-src 'self' 'wasm-unsafe-eval';", "the module needs wasm-unsafe-eval, nothing inline")
 	assert.Contains(t, page, "IPCortex PBX (local)")
 	assert.Contains(t, page, `<script src="/api/api.js"></script>`)
-	for _, id := range []string{"username", "password", "login", "logout", "check", "subid-button", "subid", "status", "props", "error"} {
+	assert.Contains(t, page, `<script src="`+DemoScriptPath+`"></script>`)
+	assert.Contains(t, page, `<link rel="stylesheet" href="`+DemoStylePath+`">`)
+	assert.NotRegexp(t, `<script(\s[^>]*)?>[^<]`, page, "no inline script: the CSP refuses it")
+	assert.NotRegexp(t, `<style|\sstyle=|\son[a-z]+=`, page, "no inline style or handler: the CSP refuses them")
+	for _, id := range []string{"username", "password", "remember", "login", "overlay", "logout", "check", "reload",
+		"subid-button", "subid", "status", "feed-start", "feed-stop", "feed-state", "feed-events", "second-tab",
+		"system-ipcortex", "system-vodia", "system-ping", "vodia-login", "ping-login", "ping-jwt-login", "debug-log", "debug-clear"} {
 		assert.Regexp(t, `\sid="`+regexp.QuoteMeta(id)+`"`, page)
 	}
-	for _, call := range []string{"Auth.login({ username:", "Auth.login({ checkonly: true })", "Auth.exit({ logout: true })", "Auth.getSubID()", "Auth.getUserInfo()"} {
-		assert.Contains(t, page, call)
+	assert.Regexp(t, `<ol id="feed-events"[^>]*\saria-live="polite"`, page, "the feed's events are a live region")
+	assert.Regexp(t, `<a id="second-tab" href="/" target="_blank">`, page)
+	// Every control is labelled: each input and textarea by a <label for>.
+	for _, m := range regexp.MustCompile(`<(?:input|textarea)[^>]*\sid="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.Contains(m[0], `type="radio"`) {
+			assert.Contains(t, page, `<label for="`+m[1]+`">`, "the field #%s has no label", m[1])
+		}
 	}
 	for _, user := range []string{"alice / wonderland", "bob / builder", "carol / carolpass"} {
 		assert.Contains(t, page, user)
 	}
-	assert.NotContains(t, page, "innerHTML", "data goes in with textContent")
 	assert.NotRegexp(t, `(src|href)="(https?:)?//`, page, "self-contained")
+
+	// The code the cards show is demo.js's, line by line.
+	script := string(demoScript)
+	snippets := regexp.MustCompile(`(?s)<pre class="code"><code>(.*?)</code></pre>`).FindAllStringSubmatch(page, -1)
+	assert.GreaterOrEqual(t, len(snippets), 7, "a snippet per card")
+	var lines []string
+	for _, l := range strings.Split(script, "\n") {
+		lines = append(lines, strings.TrimSpace(l))
+	}
+	for _, sn := range snippets {
+		for _, l := range strings.Split(html.UnescapeString(sn[1]), "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" {
+				continue
+			}
+			found := false
+			for _, have := range lines {
+				if strings.Contains(have, l) {
+					found = true
+					break
+				}
+			}
+			assert.True(t, found, "the page shows %q, which demo.js does not run", l)
+		}
+	}
+	assert.NotContains(t, script, "innerHTML", "data goes in with textContent")
+	for _, call := range []string{"Auth.login({checkonly: true})", "Auth.logout()", "Auth.getSubID()", "Auth.getUserInfo()",
+		"IPCortex.PBX.startFeed(", "IPCortex.PBX.stopFeed()", "Auth.debug = function", "addEventListener('pbxauthchange'",
+		"{backend: 'vodia'}", "{backend: 'ping'}"} {
+		assert.Contains(t, script, call)
+	}
+
+	css := get(t, builtSite(), http.MethodGet, DemoStylePath)
+	assert.Equal(t, http.StatusOK, css.Code)
+	assert.Contains(t, css.Body.String(), ":focus-visible", "focus is visible")
 }
 
 // TestHandler checks the embedded dist, whether or not make build ran: when
