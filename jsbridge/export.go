@@ -70,15 +70,24 @@ func (p Properties) dispatch(u *auth.User) {
 // userInfo is what getUserInfo() returns: {id, login, name, company, home,
 // perms}; all null (perms {}) when logged out, so that pages reading a field
 // do not throw.
-func userInfo(u *auth.User) map[string]any {
-	perms := map[string]any{}
-	if u == nil {
-		return map[string]any{"id": nil, "login": nil, "name": nil, "company": nil, "home": nil, "perms": perms}
+func userInfo(u *auth.User) safejs.Value {
+	info, perms := newObject(), newObject()
+	var id, login, name, company, home any // null when logged out
+	if u != nil {
+		id, login, name, company, home = float64(u.ID), u.Login, u.Name, u.Company, u.Home
+		for k, v := range u.Perms {
+			_ = perms.Set(k, v)
+		}
 	}
-	for k, v := range u.Perms {
-		perms[k] = v
-	}
-	return map[string]any{"id": float64(u.ID), "login": u.Login, "name": u.Name, "company": u.Company, "home": u.Home, "perms": perms}
+	// Set one by one, so that the keys keep this order (a Go map's would
+	// change from call to call).
+	_ = info.Set("id", id)
+	_ = info.Set("login", login)
+	_ = info.Set("name", name)
+	_ = info.Set("company", company)
+	_ = info.Set("home", home)
+	_ = info.Set("perms", perms)
+	return info
 }
 
 // asyncMethod parses its arguments synchronously and returns the core call

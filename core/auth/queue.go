@@ -220,6 +220,7 @@ func (c *Client) run(p *Pending) (string, error) {
 	case kindRefresh:
 		c.refreshNow(p)
 	case kindReset:
+		c.feed.Stop() // its session was the old host's or sub-ID's
 		c.setUser(nil)
 		c.live = nil
 	case kindFeed:

@@ -292,3 +292,30 @@ func TestNewClientFeed(t *testing.T) {
 	}
 	assert.Nil(t, c.User(), "the login was cleared before the page heard of it")
 }
+
+// A new host stops the feed of the old one's login, as logout does: its end
+// there must not log the client out of the new host.
+func TestSetHostStopsTheFeed(t *testing.T) {
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	srv := serve(t, pbx.New(pbx.Config{Users: demoDir, Now: now, Feed: pbx.FeedOptions{CheckEvery: 10 * time.Millisecond}}))
+	other := serve(t, pbx.New(pbx.Config{Users: demoDir}))
+	c, err := native.NewClient(srv.URL)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	ctx := testCtx(t)
+	errs := make(chan int, 10)
+	cbs := auth.FeedCallbacks{OnError: func(errno int, _ string) { errs <- errno }}
+	require.NoError(t, c.Login(ctx, auth.Options{Username: "alice", Password: "wonderland"}))
+	require.NoError(t, c.StartFeed(ctx, feed.Options{MaxRetry: feed.RetryForever}, cbs))
+
+	require.NoError(t, c.SetHost(other.URL))
+	require.NoError(t, c.Login(ctx, auth.Options{Username: "bob", Password: "builder"}))
+	err = c.FeedUp(ctx)
+	var fe *feed.Error
+	require.True(t, errors.As(err, &fe), "the old host's feed was stopped: %v", err)
+	assert.Contains(t, fe.Text, "stopped")
+	assert.Empty(t, errs, "silently, as logout stops it")
+	require.NoError(t, c.Login(ctx, auth.Options{CheckOnly: true}))
+	assert.Equal(t, "bob", c.User().Login)
+}
