@@ -10,7 +10,8 @@
 // reload; a sub-ID per tab; the overlay login, filled in by the test; a live
 // feed that hears a logout elsewhere; tabs in step (another tab of the page
 // follows a login and a logout without a feed, one of another origin is not
-// told); logout; a wrong password.
+// told); the PBX's demo page (its form, its overlay button, its logout);
+// logout; a wrong password.
 //
 //	make build && go test -count=1 -v ./web/internal/engines/
 //

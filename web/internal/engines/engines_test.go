@@ -31,7 +31,7 @@ const (
 
 // flowNames are the flows of js/flows.mjs that every engine runs on every
 // site, in order.
-var flowNames = []string{"login", "saved-token", "subid-tabs", "overlay", "feed-logout-elsewhere", "tabs-in-step", "logout", "wrong-password"}
+var flowNames = []string{"login", "saved-token", "subid-tabs", "overlay", "feed-logout-elsewhere", "tabs-in-step", "demo", "logout", "wrong-password"}
 
 // FlowsEnv names the environment variable that narrows the run to some
 // flows (comma-separated names of flowNames), for working on one.

@@ -307,6 +307,47 @@ export const flows = [
     },
   },
   {
+    name: 'demo',
+    title: 'the PBX\'s demo page: its form login, its overlay button and its logout',
+    async run(ctx) {
+      const {d, site} = ctx;
+      await d.open(`${site.pbx}/`);
+      await d.eval('(localStorage.clear(), sessionStorage.clear(), true)');
+      await d.reload();
+      const prop = (id) => `document.getElementById(${JSON.stringify(id)}).textContent`;
+      await ctx.poll(`${prop('prop-id')} === "null" && ${prop('status')} === "Logged out"`, 'the demo page to show nobody logged in');
+      await d.eval('(document.getElementById("username").value = "alice", document.getElementById("password").value = "wonderland",' +
+        ' document.getElementById("login").click(), true)');
+      await ctx.poll(`${prop('prop-id')} === "101" && ${prop('prop-uname')} === "alice"`, 'the demo page to show alice after its form login');
+      await d.eval('(document.getElementById("logout").click(), true)');
+      await ctx.poll(`${prop('prop-id')} === "null"`, 'the demo page to show nobody after its Log out');
+      await d.eval('(document.getElementById("overlay").click(), true)');
+      await d.inFrame(OVERLAY_FRAME, async (f) => {
+        await f.waitVisible('#username');
+        const ready = Date.now() + ctx.stepMs;
+        while (await f.eval('document.querySelector("#submit").disabled')) {
+          if (Date.now() > ready) fail('the overlay\'s #submit stayed disabled');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await f.type('#username', 'bob');
+        await f.type('#password', 'builder');
+        await f.click('#submit');
+      });
+      await ctx.poll(`${prop('prop-id')} === "102" && ${prop('prop-uname')} === "bob"`, 'the demo page to show bob after its overlay login');
+      const wide = await d.eval('document.documentElement.scrollWidth <= window.innerWidth');
+      if (!wide) ctx.note('the demo page scrolls sideways at this window size');
+      await d.eval('(document.getElementById("logout").click(), true)');
+      await ctx.poll(`${prop('prop-id')} === "null"`, 'the demo page to show nobody after its second Log out');
+      if (site.scheme === 'https') {
+        const plain = await d.eval('[location.href].concat(performance.getEntriesByType("resource").map(function (e) { return e.name; }))' +
+          '.filter(function (u) { return !/^(https|wss|data|blob):/.test(u); })');
+        if (plain.length) fail(`the demo page over https loaded over plain http: ${show(plain)}`);
+      }
+      // The checks after each flow read the harness's own page.
+      await d.open(`${site.page}/app.html`);
+    },
+  },
+  {
     name: 'logout',
     title: 'logout() clears the properties',
     async run(ctx) {
