@@ -179,10 +179,15 @@ type run struct {
 	opts   Options
 	ctx    context.Context
 	cancel context.CancelFunc
-	// out is what a Wait gets, guarded by the Feed's mu. While the feed is
-	// down between retries it is a new, unknown one, so that a Start then
-	// waits for the next attempt instead of reporting the feed up.
+	// out is the outcome of the current attempt, guarded by the Feed's mu.
+	// While the feed is down between retries it is a new, unknown one, so
+	// that a Start then waits for the next attempt instead of reporting the
+	// feed up.
 	out *outcome
+	// launched is out as the last Launch found it, guarded by the Feed's mu:
+	// what the Wait after that Launch answers with, although the loop may
+	// have failed that attempt and replaced out since (see Wait).
+	launched *outcome
 }
 
 // outcome is how an attempt to bring the feed up ended: err nil if it
@@ -204,20 +209,30 @@ func (o *outcome) settled() bool {
 }
 
 // Start starts the feed (or joins the one running) and returns once it is
-// up, or with its first error: Launch, then Wait.
+// up, or with its first error: Launch, then Wait, on the attempt that its
+// own Launch found.
 func (f *Feed) Start(ctx context.Context, o Options) error {
-	if err := f.Launch(o); err != nil {
+	out, err := f.launch(o)
+	if err != nil {
 		return err
 	}
-	return f.Wait(ctx)
+	return out.wait(ctx)
 }
 
 // Launch starts the feed unless it is running, and returns at once. The
 // feed goes on after a failed start when the failure is one it retries;
 // later errors reach OnError only.
 func (f *Feed) Launch(o Options) error {
+	_, err := f.launch(o)
+	return err
+}
+
+// launch is Launch; it returns the outcome of the attempt that a Start
+// waits for: the first one of a feed it started, the current or next one
+// of a feed running already.
+func (f *Feed) launch(o Options) (*outcome, error) {
 	if err := o.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if o.PingTime == 0 {
 		o.PingTime = DefaultPingTime
@@ -230,22 +245,36 @@ func (f *Feed) Launch(o Options) error {
 		f.run, f.last = r, r
 		go f.loop(r)
 	}
-	return nil
+	// Taken here, under the lock that the loop's reopen takes too: read
+	// later, out could already be the next attempt's, and the first error
+	// would be missed (the loop fails a refused dial at once).
+	f.run.launched = f.run.out
+	return f.run.out, nil
 }
 
-// Wait returns once the feed launched last is up, or with its first error,
-// also when that feed has ended since.
+// Wait returns once the feed launched last is up, or with its first error
+// since the last Launch, also when that feed has ended or has failed and
+// is waiting to retry since. Once that attempt came up, a Wait while the
+// feed is down between retries waits for the next attempt.
 func (f *Feed) Wait(ctx context.Context) error {
 	f.mu.Lock()
 	r := f.last
 	var o *outcome
 	if r != nil {
-		o = r.out
+		o = r.launched
+		if o.settled() && o.err == nil {
+			o = r.out
+		}
 	}
 	f.mu.Unlock()
 	if r == nil {
 		return errStopped
 	}
+	return o.wait(ctx)
+}
+
+// wait returns the outcome once it is known.
+func (o *outcome) wait(ctx context.Context) error {
 	select {
 	case <-o.done:
 		return o.err

@@ -72,6 +72,36 @@ func TestWaitAfterTheFeedEndedItself(t *testing.T) {
 	})
 }
 
+// Wait after a Launch reports the error of the attempt that Launch began,
+// also when the loop has failed it and is already waiting to retry: Start
+// is Launch then Wait, and a refused dial fails at once, so the loop can
+// get that far in between. Wait must not wait for the next attempt instead.
+func TestWaitAfterTheFirstAttemptFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, 0)
+		h.set(func(h *harness) { h.refuse = 1 })
+		require.NoError(t, h.f.Launch(forever))
+		assert.Equal(t, []string{"connect", "refused", "error 91"}, h.take(), "failed, and waiting to retry")
+
+		done := make(chan error, 1)
+		go func() { done <- h.f.Wait(context.Background()) }()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			assert.Equal(t, feed.ErrOpen, errnoOf(err), "%v", err)
+		default:
+			t.Fatal("Wait missed the first attempt's error: it waits for the next attempt")
+		}
+		assert.Equal(t, feed.ErrOpen, errnoOf(h.f.Wait(context.Background())), "the first error, until the next Launch")
+
+		assert.Equal(t, []string{"connect", "dial"}, h.after(feed.Backoff(0, 0)), "the retry is at its time")
+		h.conn().ready("7.2")
+		assert.Equal(t, []string{"up"}, h.take())
+		assert.NoError(t, <-h.start(forever), "a Start joining the feed that came up")
+		assert.NoError(t, h.f.Wait(context.Background()), "and a Wait after it")
+	})
+}
+
 func TestStopDuringBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t)
