@@ -53,10 +53,11 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-var listening = regexp.MustCompile(`^listening on (http://127\.0\.0\.1:\d+)\n$`)
+var listening = regexp.MustCompile(`^listening on (https?://127\.0\.0\.1:\d+)\n$`)
 
 // start runs the program in-process and returns its URL, its stderr and a stop
-// function that cancels it and returns its exit code.
+// function that cancels it and returns its exit code (0 once stopped
+// already); the test's end stops it too.
 func start(t *testing.T, args ...string) (url string, stderr *servertest.LogBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -71,9 +72,14 @@ func start(t *testing.T, args ...string) (url string, stderr *servertest.LogBuff
 	line, err := bufio.NewReader(outR).ReadString('\n')
 	require.NoError(t, err, "stderr: %s", stderr)
 	m := listening.FindStringSubmatch(line)
-	require.NotNil(t, m, "first line %q", line)
-	return m[1], stderr, func() int {
+	require.NotNil(t, m, "first line %q; stderr: %s", line, stderr)
+	stopped := false
+	stop = func() int {
 		cancel()
+		if stopped {
+			return 0
+		}
+		stopped = true
 		select {
 		case c := <-code:
 			return c
@@ -82,6 +88,8 @@ func start(t *testing.T, args ...string) (url string, stderr *servertest.LogBuff
 			return -1
 		}
 	}
+	t.Cleanup(func() { stop() })
+	return m[1], stderr, stop
 }
 
 // login posts a login like curl would and returns the status and the reply.

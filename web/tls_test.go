@@ -31,43 +31,12 @@ import (
 	"github.com/pbxauth/pbxauth/web/internal/servertest"
 )
 
-var listeningTLS = regexp.MustCompile(`^listening on (https://127\.0\.0\.1:\d+)\n$`)
-
-// startTLS runs the program in-process with args, which make it serve
-// HTTPS, and returns its URL, its stderr and a stop function, as start
-// does.
+// startTLS is start for args that make the program serve HTTPS.
 func startTLS(t *testing.T, args ...string) (url string, stderr *servertest.LogBuffer, stop func() int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	outR, outW := io.Pipe()
-	stderr = &servertest.LogBuffer{}
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, args, outW, stderr)
-		outW.Close()
-	}()
-	line, err := bufio.NewReader(outR).ReadString('\n')
-	require.NoError(t, err, "stderr: %s", stderr)
-	m := listeningTLS.FindStringSubmatch(line)
-	require.NotNil(t, m, "first line %q; stderr: %s", line, stderr)
-	stopped := false
-	stop = func() int {
-		cancel()
-		if stopped {
-			return 0
-		}
-		stopped = true
-		select {
-		case c := <-code:
-			return c
-		case <-time.After(10 * time.Second):
-			t.Fatal("the server did not stop")
-			return -1
-		}
-	}
-	t.Cleanup(func() { stop() })
-	return m[1], stderr, stop
+	url, stderr, stop = start(t, args...)
+	require.True(t, strings.HasPrefix(url, "https://"), "want https, got %s", url)
+	return url, stderr, stop
 }
 
 // trusting is a client, with a cookie jar, that trusts only the CA in the
@@ -377,9 +346,10 @@ func TestRunTLSExtendedConnectOn(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	require.NoError(t, err, "stderr: %s", stderr.String())
-	m := listeningTLS.FindStringSubmatch(line)
+	m := listening.FindStringSubmatch(line)
 	require.NotNil(t, m, "first line %q; stderr: %s", line, stderr.String())
 	url := m[1]
+	require.True(t, strings.HasPrefix(url, "https://"), "want https, got %s", url)
 	assert.Eventually(t, func() bool { return strings.Contains(stderr.String(), "warning: GODEBUG has http2xconnect=1") },
 		10*time.Second, 10*time.Millisecond, "stderr, copied from the child: %s", &stderr)
 
