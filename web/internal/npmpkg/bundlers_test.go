@@ -165,18 +165,9 @@ func testBundler(t *testing.T, app bundlerApp) {
 	logs := console(ctx)
 	step = time.Now()
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(pageURL)))
-	type result struct {
-		BeforeReady *float64
-		Global      string
-		StartFeed   string
-		ID          *float64
-		Uname       string
-		AfterLogout *float64
-		Error       string
-	}
 	// window.result is the page's Promise, set by the bundle, which runs
 	// before the load event that Navigate waits for.
-	r, err := chromedp.Run(ctx, chromedp.Evaluate[result]("window.result", chromedp.EvalAwaitPromise))
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[pageResult]("window.result", chromedp.EvalAwaitPromise))
 	require.NoError(t, err, "console:\n%s", logs())
 	require.Empty(t, r.Error, "console:\n%s", logs())
 	t.Logf("%s: the page logged in and out (%s)", app.dir, time.Since(step).Round(time.Millisecond))

@@ -208,6 +208,19 @@ func TestPack(t *testing.T) {
 // TestPackInBrowser: a page of a scratch project on another site than the
 // PBX imports the installed package as an ES module, waits for ready, logs
 // in as alice on the PBX it names, and logs out.
+// pageResult is what a test page that imports the package records in
+// window.result: the properties before ready, after the login and after the
+// logout, what it found on globalThis and what startFeed did.
+type pageResult struct {
+	BeforeReady *float64
+	Global      string
+	StartFeed   string
+	ID          *float64
+	Uname       string
+	AfterLogout *float64
+	Error       string
+}
+
 func TestPackInBrowser(t *testing.T) {
 	p := installed(t)
 	browsertest.Require(t, browsertest.Chromium)
@@ -236,18 +249,9 @@ func TestPackInBrowser(t *testing.T) {
 		}
 	}()
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(pageURL)))
-	type result struct {
-		BeforeReady *float64
-		Global      string
-		StartFeed   string
-		ID          *float64
-		Uname       string
-		AfterLogout *float64
-		Error       string
-	}
 	// window.result is the page's Promise; it is set by the module script,
 	// which runs before the load event that Navigate waits for.
-	r, err := chromedp.Run(ctx, chromedp.Evaluate[result]("window.result", chromedp.EvalAwaitPromise))
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[pageResult]("window.result", chromedp.EvalAwaitPromise))
 	mu.Lock()
 	logs := strings.Join(console, "\n")
 	mu.Unlock()
