@@ -3,24 +3,27 @@
 package jsbridge
 
 import (
-	"strings"
-
 	"github.com/hack-pad/safejs"
 )
 
-// Tabs is the core's Tabs in a page: a BroadcastChannel named
-// TabsChannel, which only the page origin's own tabs (and frames) share,
-// or, where the browser has none, the storage event of the origin's
-// localStorage under TabsKey. A message says only that the login to one PBX
-// changed: {pbxauth: "changed", host}. Whatever else a message is, it is
-// ignored.
+// Tabs is the core's Tabs in a page. The news travels by the storage event
+// of the origin's localStorage under TabsKey: only the origin's own tabs
+// hear it, and they hear it in order with the origin's other localStorage
+// writes. That order is the point: the news of a login must not reach a tab
+// before the token that login saved does, or the tab checks its login again
+// without it and stays logged out. Chromium hands a BroadcastChannel message
+// to another tab before that tab's copy of localStorage has the token (the
+// engines flow tabs-in-step lost that race about 1 run in 2), so the channel
+// named TabsChannel is only the way where localStorage is refused (then no
+// token is saved either). A message says only that the login to one PBX
+// changed; whatever else an event is, it is ignored.
 type Tabs struct {
-	ch   safejs.Value // the channel, or undefined for the storage event
+	ch   safejs.Value // the channel, or undefined where the browser has none
 	hear func(host string)
-	fn   safejs.Func
+	fns  []safejs.Func
 }
 
-// The channel's name and the fallback's localStorage key.
+// The channel's name and the localStorage key.
 const (
 	TabsChannel = "pbxauth"
 	TabsKey     = "pbxauth:tabs"
@@ -38,77 +41,84 @@ func NewTabs() *Tabs {
 	return t
 }
 
-// Listen calls hear with the PBX of each change another tab announces.
+// Listen calls hear with the PBX of each change another tab announces, by
+// either way.
 func (t *Tabs) Listen(hear func(host string)) error {
 	t.hear = hear
+	if err := t.on(global, "storage", t.fromStorage); err != nil {
+		return err
+	}
+	if absent(t.ch) {
+		return nil
+	}
+	return t.on(t.ch, "message", t.fromChannel)
+}
+
+func (t *Tabs) on(target safejs.Value, event string, read func(ev safejs.Value) string) error {
 	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		_, _ = guard(func() (any, error) { t.heard(arg(args, 0)); return nil, nil })
+		_, _ = guard(func() (any, error) { t.heard(read(arg(args, 0))); return nil, nil })
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	t.fn = f
-	target, event := t.ch, "message"
-	if absent(t.ch) {
-		target, event = global, "storage"
-	}
+	t.fns = append(t.fns, f)
 	_, err = target.Call("addEventListener", event, f)
 	return err
 }
 
-// heard reads a message or storage event; the client runs in its own
-// goroutine, so that the page's event handler never waits for it.
-func (t *Tabs) heard(ev safejs.Value) {
-	host := ""
-	if absent(t.ch) {
-		if key, _ := mustGet(ev, "key").String(); key != TabsKey {
-			return
-		}
-		v, _ := mustGet(ev, "newValue").String()
-		host, _, _ = strings.Cut(v, "\n")
-	} else {
-		data := mustGet(ev, "data")
-		if kind(data) != "object" || absent(data) {
-			return
-		}
-		if k, _ := mustGet(data, "pbxauth").String(); k != "changed" {
-			return
-		}
-		h := mustGet(data, "host")
-		if kind(h) != "string" {
-			return
-		}
-		host, _ = h.String()
+// fromStorage reads a storage event: the PBX written under TabsKey (its
+// removal, with no new value, says nothing).
+func (t *Tabs) fromStorage(ev safejs.Value) string {
+	if key, _ := mustGet(ev, "key").String(); key != TabsKey {
+		return ""
 	}
+	v := mustGet(ev, "newValue")
+	if kind(v) != "string" {
+		return ""
+	}
+	host, _ := v.String()
+	return host
+}
+
+// fromChannel reads a message {pbxauth: "changed", host}.
+func (t *Tabs) fromChannel(ev safejs.Value) string {
+	data := mustGet(ev, "data")
+	if kind(data) != "object" || absent(data) {
+		return ""
+	}
+	if k, _ := mustGet(data, "pbxauth").String(); k != "changed" {
+		return ""
+	}
+	h := mustGet(data, "host")
+	if kind(h) != "string" {
+		return ""
+	}
+	host, _ := h.String()
+	return host
+}
+
+// heard hands a change to the client in its own goroutine, so that the
+// page's event handler never waits for it.
+func (t *Tabs) heard(host string) {
 	if host != "" && t.hear != nil {
 		go t.hear(host)
 	}
 }
 
-// Announce tells the other tabs that the login to host changed.
+// Announce tells the other tabs that the login to host changed: it writes
+// host under TabsKey and removes it at once, so that each announcement is a
+// change (the storage event fires only on one) and nothing is left behind.
+// Where localStorage is refused, it posts on the channel.
 func (t *Tabs) Announce(host string) {
+	if err := LocalStorage.Set(TabsKey, host); err == nil {
+		_ = LocalStorage.Remove(TabsKey)
+		return
+	}
 	if !absent(t.ch) {
 		msg := newObject()
 		_ = msg.Set("pbxauth", "changed")
 		_ = msg.Set("host", host)
 		_, _ = t.ch.Call("postMessage", msg)
-		return
 	}
-	// The storage event fires in the other tabs only when the value
-	// changes: a random tail makes each announcement new.
-	_ = LocalStorage.Set(TabsKey, host+"\n"+randomTail())
-}
-
-func randomTail() string {
-	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-	f := Jitter()
-	var b [10]byte
-	for i := range b {
-		f *= 36
-		d := int(f)
-		b[i] = digits[d%36]
-		f -= float64(d)
-	}
-	return string(b[:])
 }

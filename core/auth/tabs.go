@@ -4,9 +4,10 @@ import "context"
 
 // Tabs keeps the page's tabs in step: a page open in several tabs follows a
 // logout, a login or a change of user made in any of them, at once and
-// without asking the server on a timer. The browser's implementation is a
-// BroadcastChannel of the page's origin (jsbridge.Tabs); tabs of other
-// origins never hear it.
+// without asking the server on a timer. The browser's implementation is the
+// storage event of the page origin's localStorage (jsbridge.Tabs), which
+// reaches a tab only after the token a login saved; tabs of other origins
+// never hear it.
 //
 // Only the fact travels, and the PBX it concerns: no session, token or
 // user. A tab that hears it checks its own login again, in its queue's

@@ -6,9 +6,20 @@ import (
 	"time"
 )
 
-// tabSyncJS records what a tab of the page hears: the change events and the
-// client's debug steps.
+// tabSyncJS records what a tab of the page hears (the change events, the
+// client's debug steps, the storage events of the news) and what it posts
+// on a BroadcastChannel.
 const tabSyncJS = `
+window.news = [];
+window.addEventListener('storage', function (ev) { if (ev.key === 'pbxauth:tabs') news.push(ev.newValue); });
+window.posted = [];
+if (typeof BroadcastChannel === 'function') {
+  var post = BroadcastChannel.prototype.postMessage;
+  BroadcastChannel.prototype.postMessage = function (m) {
+    if (m && m.pbxauth) posted.push(m);
+    return post.apply(this, arguments);
+  };
+}
 window.changes = [];
 window.addEventListener('pbxauthchange', function (ev) { changes.push(ev.detail ? ev.detail.uname : null); });
 window.dbg = [];
@@ -23,14 +34,22 @@ func heardOtherTab(tb *tab) bool {
 	return evalIn[bool](tb, "dbg.some(function (m) { return m.indexOf('another tab') >= 0; })")
 }
 
+// refuseLocalStorage makes the page's localStorage throw, as a browser that
+// refuses storage does.
+const refuseLocalStorage = `Object.defineProperty(window, 'localStorage', {configurable: true,
+  get: function () { throw new DOMException('refused by the test', 'SecurityError'); }});`
+
 // TestTabsFollowEachOther: tabs of one page origin follow a login and a
 // logout made in another, without a feed and without polling, by the
-// BroadcastChannel (and, where a browser has none, the storage event); each
-// hears a pbxauthchange event; a tab of another origin is not told.
+// storage event (and, where localStorage is refused, the BroadcastChannel);
+// each hears a pbxauthchange event; a tab of another origin is not told.
 func TestTabsFollowEachOther(t *testing.T) {
-	for _, mode := range []struct{ name, head string }{
-		{"BroadcastChannel", ""},
-		{"storage event", "delete window.BroadcastChannel;"},
+	for _, mode := range []struct {
+		name, head string
+		channel    bool // the news goes over the BroadcastChannel
+	}{
+		{"storage event", "", false},
+		{"BroadcastChannel where localStorage is refused", refuseLocalStorage, true},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			a := newSession(t, 2*testDeadline)
@@ -63,9 +82,17 @@ func TestTabsFollowEachOther(t *testing.T) {
 			if got := evalIn[[]any](b, "changes"); len(got) != 2 || got[1] != nil {
 				b.errorf("tab B's pbxauthchange events after the logout elsewhere: want [alice, null], got %v", got)
 			}
-			viaStorage := evalIn[bool](a, "localStorage.getItem('pbxauth:tabs') !== null")
-			if want := mode.head != ""; viaStorage != want {
-				a.errorf("the news went through localStorage: %t, want %t", viaStorage, want)
+			posts, news := evalIn[[]any](a, "posted"), evalIn[[]any](b, "news")
+			if mode.channel && (len(posts) != 2 || len(news) != 0) {
+				a.errorf("where localStorage is refused: want tab A's two announcements on the BroadcastChannel, got %v (and %v by storage event)", posts, news)
+			}
+			if !mode.channel {
+				if len(posts) != 0 || len(news) != 4 {
+					a.errorf("want tab A's announcements as storage events (2 × written then removed), got %v (and %v on the BroadcastChannel)", news, posts)
+				}
+				if left := evalIn[bool](a, "localStorage.getItem('pbxauth:tabs') !== null"); left {
+					a.errorf("localStorage keeps the news under pbxauth:tabs; want it removed once told")
+				}
 			}
 			if !heardOtherTab(b) {
 				b.errorf("tab B's debug log does not show that it heard tab A")

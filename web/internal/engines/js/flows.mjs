@@ -260,6 +260,7 @@ export const flows = [
         ' T.changes.push({uname: ev.detail ? ev.detail.uname : null, t: Date.now()}); }),' +
         ' T.dbg = [], IPCortex.PBX.Auth.debug = function (m) { T.dbg.push(m); }, true)';
       const heard = 'T.dbg.some(function (m) { return m.indexOf("another tab") >= 0; })';
+      const tabState = '({id: IPCortex.PBX.Auth.id, changes: T.changes, debug: T.dbg.slice(-12)})';
       await fresh(ctx);
       await d.eval(listen);
       const b = await d.newWindow();
@@ -280,7 +281,7 @@ export const flows = [
         if (o.state !== 'resolved') fail(`login as alice in tab A: ${show(o)}`);
         const loggedInAt = await d.eval('T.loggedInAt');
         await d.use(b);
-        const seen = await ctx.poll('IPCortex.PBX.Auth.id === 101 && T.changes[0]', 'tab B to follow tab A\'s login');
+        const seen = await ctx.poll('IPCortex.PBX.Auth.id === 101 && T.changes[0]', 'tab B to follow tab A\'s login', tabState);
         if (seen.uname !== 'alice') fail(`tab B's first pbxauthchange: want alice, got ${show(seen)}`);
         ctx.note(`tab B followed the login ${seen.t - loggedInAt} ms after tab A's login() resolved`);
 
@@ -289,7 +290,7 @@ export const flows = [
         if (lo.state !== 'resolved') fail(`logout() in tab A: ${show(lo)}`);
         const loggedOutAt = await d.eval('T.loggedOutAt');
         await d.use(b);
-        const gone = await ctx.poll('IPCortex.PBX.Auth.id === null && T.changes[1]', 'tab B to follow tab A\'s logout');
+        const gone = await ctx.poll('IPCortex.PBX.Auth.id === null && T.changes[1]', 'tab B to follow tab A\'s logout', tabState);
         if (gone.uname !== null) fail(`tab B's second pbxauthchange: want null (logged out), got ${show(gone)}`);
         ctx.note(`tab B followed the logout ${gone.t - loggedOutAt} ms after tab A's logout() resolved`);
         wantLoggedOut(await d.eval('T.props()'), 'tab B after tab A logged out');

@@ -43,15 +43,17 @@ async function startDriver() {
 }
 
 // poll evaluates expr in the page until it is truthy and returns its value,
-// or throws after stepMs.
-async function poll(d, expr, what) {
+// or throws after stepMs; the error then also shows the value of explain,
+// when given (an expression that says what the page was doing).
+async function poll(d, expr, what, explain) {
   const deadline = Date.now() + cfg.stepMs;
   let last;
   for (;;) {
     last = await d.eval(expr);
     if (last) return last;
     if (Date.now() > deadline) {
-      throw new Error(`waited ${cfg.stepMs / 1000} s for ${what}; the last value of ${expr} was ${JSON.stringify(last)}`);
+      const why = explain ? `; ${explain} is ${JSON.stringify(await d.eval(explain).catch((e) => String(e)))}` : '';
+      throw new Error(`waited ${cfg.stepMs / 1000} s for ${what}; the last value of ${expr} was ${JSON.stringify(last)}${why}`);
     }
     await sleep(100);
   }
@@ -77,7 +79,7 @@ async function runFlow(site, flow, notes) {
     site,
     engine: cfg.engine,
     stepMs: cfg.stepMs,
-    poll: (expr, what) => poll(d, expr, what),
+    poll: (expr, what, explain) => poll(d, expr, what, explain),
     advanceClock: (by) => advanceClock(site, by),
   };
   await flow.run(ctx);
