@@ -388,10 +388,13 @@ func (c *Client) logout(p *Pending) error {
 	if err != nil {
 		return err
 	}
+	// As the reference says, logout also stops the feed; first, so that
+	// the server's closing of it at the logout is not taken for a login
+	// that ended elsewhere (a check that could only be refused).
+	c.feed.Stop()
 	if err := p.backend.Logout(p.ctx, at, token); err != nil {
 		return err
 	}
-	c.feed.Stop() // as the reference says: logout also stops the feed
 	c.setUser(nil)
 	_ = c.cfg.Credentials.KeepToken(p.host, p.subID, "", "")
 	c.setTokens(map[string]time.Time{})

@@ -319,3 +319,40 @@ func TestSetHostStopsTheFeed(t *testing.T) {
 	require.NoError(t, c.Login(ctx, auth.Options{CheckOnly: true}))
 	assert.Equal(t, "bob", c.User().Login)
 }
+
+// logout() with the feed up stops the feed before it asks the PBX to end
+// the login: the server's closing of the feed then finds it stopped, and
+// the client asks nothing more (it used to check the login again after the
+// logout, a POST that could only be refused).
+func TestLogoutWithTheFeedUpAsksNothingMore(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	h := pbx.New(pbx.Config{Users: demoDir})
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	c, err := native.NewClient(srv.URL)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	ctx := testCtx(t)
+	errs := make(chan int, 10)
+	cbs := auth.FeedCallbacks{OnError: func(errno int, _ string) { errs <- errno }}
+	require.NoError(t, c.Login(ctx, auth.Options{Username: "alice", Password: "wonderland"}))
+	require.NoError(t, c.StartFeed(ctx, feed.Options{MaxRetry: feed.RetryForever}, cbs))
+
+	mu.Lock()
+	before := len(asked)
+	mu.Unlock()
+	require.NoError(t, c.Logout(ctx))
+	// A check after the logout runs after anything the feed queued.
+	require.Error(t, c.Login(ctx, auth.Options{CheckOnly: true}))
+	mu.Lock()
+	after := append([]string(nil), asked[before:]...)
+	mu.Unlock()
+	assert.Equal(t, []string{"POST " + wire.PathLogout, "POST " + wire.PathLogin}, after,
+		"logout, then the page's own check: nothing in between")
+	assert.Empty(t, errs, "the page's own logout stops the feed silently")
+}
