@@ -11,13 +11,13 @@ package testclock
 import (
 	"errors"
 	"fmt"
-	"github.com/pbxauth/pbxauth/web/internal/jsonreply"
 	"mime"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/pbxauth/pbxauth/core/backend/ipcortex/wire"
+	"github.com/pbxauth/pbxauth/web/internal/jsonreply"
 	"github.com/pbxauth/pbxauth/web/internal/strictjson"
 )
 

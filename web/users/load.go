@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pbxauth/pbxauth/web/internal/strictjson"
 	"io"
 	"os"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/pbxauth/pbxauth/web/internal/strictjson"
 )
 
 // HashCost is the bcrypt cost of the passwords that Load hashes. 10 keeps the
