@@ -306,7 +306,17 @@ func (c *Client) credentialLogin(p *Pending, o Options, r backend.LoginRequest) 
 // prompt shows the PBX's login page and takes the session (and token) its
 // login made.
 func (c *Client) prompt(p *Pending, o Options) error {
-	res, err := c.promptWith(p, PromptRequest{Host: p.host, SubID: p.subID, NoToken: o.NoToken, Application: o.Application, Origin: o.Origin})
+	req := PromptRequest{Host: p.host, SubID: p.subID, NoToken: o.NoToken, Application: o.Application, Origin: o.Origin}
+	res, err := c.promptWith(p, req)
+	for err == errLoggedInElsewhere {
+		if c.debugging() {
+			c.debug("login: another tab logged in: the overlay closes, and the login is checked with that tab's token")
+		}
+		if err := c.check(p, c.savedTokens(p, o)); CodeOf(err) != CodeLoginRequired {
+			return err // logged in, or the check itself failed
+		}
+		res, err = c.promptWith(p, req)
+	}
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,12 @@ import "context"
 //   - another login() as the overlay's joins it and settles alike;
 //   - one that needs a login (a checkonly login, setCompany, rtcReset) is
 //     answered from what is known, that nobody is logged in;
-//   - the rest (the feed's start and stop, another tab's news) wait in the
-//     queue as always.
+//   - another tab's news ends the overlay when that tab's login saved a
+//     token this tab can use (the default): the overlay's login then checks
+//     again with it, and settles as logged in, as if the person had typed
+//     the password here; with no such token the overlay stays, and the news
+//     is nothing to this tab (another tab's logout, or a login of its own);
+//   - the rest (the feed's start and stop) wait in the queue as always.
 //
 // Once a call has ended the overlay, later calls queue behind it as usual.
 
@@ -43,13 +47,24 @@ func (c *Client) duringPrompt(ctx context.Context, call Call) *Pending {
 		}
 	case kindCompany, kindRTCReset:
 		return failed(newError(CodeLoginRequired, "not logged in: the login overlay is waiting for the user; call this after Client.Login succeeds"))
-	case kindFeed, kindRefresh, kindSync, kindOtherTab:
+	case kindOtherTab:
+		if len(c.savedTokens(pr.p, pr.p.call.login)) == 0 {
+			return nil // checked again after the overlay, as always
+		}
+		pr.ended = true
+		pr.end(errLoggedInElsewhere)
+		return failed(nil) // the overlay's login checks again itself
+	case kindFeed, kindRefresh, kindSync:
 		return nil
 	}
 	pr.ended = true
 	pr.end(newError(CodePopupClosed, "login: the login overlay was closed by a later call ("+call.describe()+")"))
 	return nil
 }
+
+// errLoggedInElsewhere ends the overlay when another tab's login saved a
+// token: the overlay's login checks again instead of waiting for a person.
+var errLoggedInElsewhere = newError(CodeLoginRequired, "login: another tab logged in; checking its login")
 
 // promptWith runs the Prompt for p, ending it early as duringPrompt says.
 func (c *Client) promptWith(p *Pending, r PromptRequest) (PromptResult, error) {

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,12 +40,12 @@ func (t hubTab) Announce(host string) {
 }
 
 // open is a new tab of the page: the origin's storage is shared.
-func (h *tabHub) open(t *testing.T, srv *pbxServer, origin auth.Storage) *fixture {
+func (h *tabHub) open(t *testing.T, srv *pbxServer, origin auth.Storage, mods ...func(*auth.Config)) *fixture {
 	h.mu.Lock()
 	self := len(h.clients)
 	h.clients = append(h.clients, nil)
 	h.mu.Unlock()
-	f := pageLoad(t, srv, origin, func(c *auth.Config) { c.Tabs = hubTab{h, self} })
+	f := pageLoad(t, srv, origin, append([]func(*auth.Config){func(c *auth.Config) { c.Tabs = hubTab{h, self} }}, mods...)...)
 	h.mu.Lock()
 	h.clients[self] = f.c
 	h.mu.Unlock()
@@ -108,4 +109,58 @@ func TestNewsOfAnotherPBXIsIgnored(t *testing.T) {
 	require.NoError(t, a.c.Sync(ctx))
 	assert.Equal(t, alice, a.c.User())
 	assert.Len(t, a.seen.all(), n, "nothing was checked again")
+}
+
+// A tab whose overlay waits for the person follows a login made in another
+// tab, when that login saved a token (the default): the overlay closes and
+// its login() settles as logged in. News that gives it no token (a logout,
+// a login without a token) leaves the overlay up; a token the PBX refuses
+// shows it again.
+func TestAnOverlayClosesWhenAnotherTabLogsIn(t *testing.T) {
+	srv := startPBX(t)
+	origin := auth.NewMemoryStorage()
+	hub := &tabHub{}
+	pr := newWaitingPrompt()
+	a := hub.open(t, srv, origin)
+	b := hub.open(t, srv, origin, func(c *auth.Config) { c.Prompt = pr })
+	overlay := showOverlay(t, b, pr)
+	closed := func(what string) error {
+		t.Helper()
+		select {
+		case err := <-pr.ended:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s did not close the overlay", what)
+			return nil
+		}
+	}
+	stillUp := func(what string) {
+		t.Helper()
+		select { // the news was taken when the call that made it returned
+		case err := <-pr.ended:
+			t.Fatalf("%s closed the overlay (%v)", what, err)
+		default:
+		}
+	}
+
+	require.NoError(t, a.c.Login(ctx, auth.Options{Username: "bob", Password: "builder", NoToken: true}))
+	stillUp("a login elsewhere that saved no token")
+	require.NoError(t, a.c.Logout(ctx))
+	stillUp("a logout elsewhere")
+
+	require.NoError(t, (&auth.Sessions{Tokens: origin}).KeepToken(srv.URL, "", "", "not-a-token"))
+	hubTab{hub, 0}.Announce(srv.URL)
+	assert.Error(t, closed("a token saved elsewhere"))
+	select {
+	case <-pr.shown:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the PBX refused the token, and the overlay was not shown again")
+	}
+	stillUp("a token the PBX refused")
+
+	loginAs(t, a.c, "alice", "wonderland")
+	require.NoError(t, settle(t, overlay), "the overlay's login settles as logged in")
+	assert.Equal(t, alice, b.c.User())
+	assert.Error(t, closed("a login elsewhere"), "the overlay was told to close")
+	assert.Equal(t, alice, b.seen.last(t), "and the page was told")
 }
