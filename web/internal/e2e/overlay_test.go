@@ -274,3 +274,23 @@ func TestNoCallWaitsBehindTheOverlay(t *testing.T) {
 	}
 	tb.waitFor("!document.querySelector('pbxauth-login')", "the overlay to close")
 }
+
+// TestAnOverlayFollowsALoginInAnotherTab: two tabs of a page each show the
+// overlay; the user logs in through one, and the other's overlay closes
+// and its login() settles as the same user, with nobody typing there.
+func TestAnOverlayFollowsALoginInAnotherTab(t *testing.T) {
+	a := newSession(t, testDeadline)
+	b := a.newTab("B")
+	page := overlayPage("overlay-two-tabs", "")
+	b.navigate(page)
+	b.overlay(1)
+	a.navigate(page)
+	a.overlay(1).typeLogin("alice", "wonderland")
+	if o := a.result("login"); o.State != "resolved" || !idIs(o.Props, 101) {
+		a.fatalf("login() through tab A's overlay: want alice (101), got %s", o)
+	}
+	if o := b.result("login"); o.State != "resolved" || !idIs(o.Props, 101) {
+		b.fatalf("tab B's overlay login() after tab A's login: want alice (101), got %s", o)
+	}
+	b.waitFor("!document.querySelector('pbxauth-login')", "tab B's overlay to close")
+}
