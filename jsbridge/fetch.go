@@ -21,12 +21,9 @@ import (
 // The default cache mode keeps Chromium's preflight cache working (no-store
 // or no-cache would cost an OPTIONS round trip per call); the server's
 // Cache-Control: no-store keeps replies out of the HTTP cache. The
-// deadline is a JavaScript timer that aborts the fetch (SelfTimed), so that
-// the page compiles no Go timer for it.
+// deadline is a JavaScript timer that aborts the fetch, so that the page
+// compiles no Go timer for it: give it wrapped in backend.SelfTimed.
 type Fetch struct{}
-
-// SelfTimed says that Do keeps Request.Timeout itself.
-func (Fetch) SelfTimed() bool { return true }
 
 // Do performs one exchange. It has no defers (with its many returns they
 // would not be open-coded, and the page would compile the runtime's defer

@@ -31,7 +31,7 @@ func main() {
 	target, _ := boot.Get("auth")
 
 	cfg := auth.Config{
-		Transport: jsbridge.Fetch{},
+		Transport: backend.SelfTimed{Transport: jsbridge.Fetch{}},
 		Host:      hostStr,
 		Backends:  []backend.Backend{ipcortex.New(), vodia.New(), ping.New()},
 		Jitter:    jsbridge.Jitter,

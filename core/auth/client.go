@@ -125,6 +125,7 @@ type Client struct {
 	prompting *prompting // the overlay's login while it waits; see prompting.go
 	user      *User      // written only by the worker
 	refresh   *refresh   // the next hourly refresh, while logged in
+	selfTimed bool       // cfg.Transport keeps its deadline itself
 
 	// Owned by the worker alone.
 	live     map[string]time.Time       // the live tokens, as OnTokens was told
@@ -186,7 +187,7 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Backends) == 0 {
 		cfg.Backends = []backend.Backend{ipcortex.New()}
 	}
-	c := &Client{cfg: cfg, backend: cfg.Backends[0]}
+	c := &Client{cfg: cfg, backend: cfg.Backends[0], selfTimed: backend.IsSelfTimed(cfg.Transport)}
 	c.feed = feed.New(feed.Config{Dialer: cfg.Dialer, Clock: cfg.Clock, Jitter: cfg.Jitter, Owner: feedOwner{c},
 		OnUp: c.feedUp, OnError: c.feedError})
 	if cfg.Debug != nil {
@@ -470,9 +471,6 @@ type debugTransport struct {
 	debug func(string)
 	on    func() bool
 }
-
-// SelfTimed is the wrapped transport's.
-func (t debugTransport) SelfTimed() bool { return backend.IsSelfTimed(t.Transport) }
 
 func (t debugTransport) Do(ctx context.Context, req *Request) (*Response, error) {
 	if !t.on() {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbxauth/pbxauth/core/auth"
+	"github.com/pbxauth/pbxauth/core/backend"
 	"github.com/pbxauth/pbxauth/core/native"
 )
 
@@ -139,4 +140,43 @@ func TestLateAnswerIsATimeout(t *testing.T) {
 	err = c.Login(context.Background(), auth.Options{CheckOnly: true})
 	assert.Equal(t, auth.CodeTimeout, auth.CodeOf(err))
 	assert.Nil(t, c.User())
+}
+
+// deadlineSeen records whether each request's context had a deadline, and
+// the Timeout it carried.
+type deadlineSeen struct {
+	deadline []bool
+	timeout  []time.Duration
+}
+
+func (d *deadlineSeen) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) {
+	_, ok := ctx.Deadline()
+	d.deadline = append(d.deadline, ok)
+	d.timeout = append(d.timeout, req.Timeout)
+	return &auth.Response{Status: 401, Body: []byte(`{"result":"fail","message":"not logged in"}`)}, nil
+}
+
+// TestASelfTimedTransportGetsNoGoDeadline: a transport given wrapped in
+// backend.SelfTimed keeps the deadline itself (the request carries it) and
+// its context has none, also when Debug wraps it; any other gets both.
+func TestASelfTimedTransportGetsNoGoDeadline(t *testing.T) {
+	for _, self := range []bool{false, true} {
+		for _, debug := range []bool{false, true} {
+			tr := &deadlineSeen{}
+			cfg := auth.Config{Transport: tr, Host: "https://pbx.example.com", Timeout: 3 * time.Second}
+			if self {
+				cfg.Transport = backend.SelfTimed{Transport: tr}
+			}
+			if debug {
+				cfg.Debug = func(string) {}
+			}
+			c, err := auth.New(cfg)
+			require.NoError(t, err)
+			err = c.Login(context.Background(), auth.Options{CheckOnly: true})
+			require.Equal(t, auth.CodeLoginRequired, auth.CodeOf(err), "%v", err)
+			require.Len(t, tr.deadline, 1)
+			assert.Equal(t, !self, tr.deadline[0], "a Go deadline only when not self-timed (self-timed %v, debug %v)", self, debug)
+			assert.Equal(t, 3*time.Second, tr.timeout[0], "the request carries the deadline (self-timed %v, debug %v)", self, debug)
+		}
+	}
 }

@@ -169,7 +169,7 @@ func (c *Client) target(p *Pending) (backend.Target, error) {
 	if err != nil {
 		return backend.Target{}, err
 	}
-	return backend.Target{Host: p.host, SubID: p.subID, Cred: cred, Transport: c.cfg.Transport, Timeout: c.cfg.Timeout}, nil
+	return backend.Target{Host: p.host, SubID: p.subID, Cred: cred, Transport: c.cfg.Transport, Timeout: c.cfg.Timeout, SelfTimed: c.selfTimed}, nil
 }
 
 // supports refuses a feature p's backend cannot do.

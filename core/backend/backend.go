@@ -88,13 +88,16 @@ type Target struct {
 	Cred        Credential
 	Transport   Transport
 	Timeout     time.Duration
+	// SelfTimed: the Transport keeps Timeout by itself (it was given
+	// wrapped in SelfTimed), so Do starts no Go timer.
+	SelfTimed bool
 }
 
 // Do performs one exchange under the Target's deadline and turns a failed
 // one into an *Error (CodeTimeout or CodeNetwork) naming the host.
 func (t Target) Do(ctx context.Context, req *Request) (*Response, error) {
 	req.Timeout = t.Timeout
-	if !IsSelfTimed(t.Transport) {
+	if !t.SelfTimed {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
 		defer cancel()
@@ -193,20 +196,19 @@ type Request struct {
 	Timeout time.Duration
 }
 
-// SelfTimed is a Transport that keeps Request.Timeout by itself, outside
-// Go (the browser's fetch aborts on a JavaScript timer), and fails with an
-// error wrapping context.DeadlineExceeded when it passes: Target.Do then
-// starts no Go timer, which a page would otherwise compile, with context's
-// deadlines, before its first answer. SelfTimed reports whether the
-// transport (or the one it wraps) does so.
-type SelfTimed interface {
-	SelfTimed() bool
-}
+// SelfTimed wraps a Transport that keeps Request.Timeout by itself,
+// outside Go (the browser's fetch aborts on a JavaScript timer), and fails
+// with an error wrapping context.DeadlineExceeded when it passes: its
+// Targets start no Go timer, which a page would otherwise compile, with
+// context's deadlines, before its first answer. It is a struct rather than
+// an interface to assert, because a page's first assertion to an interface
+// compiles the runtime's interface tables (nine functions, 13 KB).
+type SelfTimed struct{ Transport }
 
-// IsSelfTimed reports whether t keeps Request.Timeout by itself.
+// IsSelfTimed reports whether t was given wrapped in SelfTimed.
 func IsSelfTimed(t Transport) bool {
-	st, ok := t.(SelfTimed)
-	return ok && st.SelfTimed()
+	_, ok := t.(SelfTimed)
+	return ok
 }
 
 // Response is one HTTP response. Transports may cut Body at MaxBody+1
