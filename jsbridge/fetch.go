@@ -67,8 +67,11 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 func exchange(ctx context.Context, req *auth.Request, signal safejs.Value) (*auth.Response, error) {
 	init := newObject()
 	headers := newObject()
-	for k, v := range req.Header {
-		if err := headers.Set(k, v); err != nil {
+	for _, h := range [...]struct{ k, v string }{{"Content-Type", req.ContentType}, {"Authorization", req.Authorization}} {
+		if h.v == "" {
+			continue
+		}
+		if err := headers.Set(h.k, h.v); err != nil {
 			return nil, err
 		}
 	}

@@ -41,7 +41,7 @@ func loginBody(user, pass string) []byte {
 }
 
 func post(t *testing.T, url string, body []byte, cookies bool) (*auth.Response, error) {
-	return Fetch{}.Do(ctx(t), &auth.Request{Method: "POST", URL: url, Header: map[string]string{"Content-Type": "application/json"}, Body: body, Cookies: cookies})
+	return Fetch{}.Do(ctx(t), &auth.Request{Method: "POST", URL: url, ContentType: "application/json", Body: body, Cookies: cookies})
 }
 
 func TestFetchSendsCookiesOnlyWhenAsked(t *testing.T) {

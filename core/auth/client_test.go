@@ -309,8 +309,8 @@ func TestRequestsOnTheWire(t *testing.T) {
 			r := tr.last()
 			assert.Equal(t, "POST", r.Method)
 			assert.Equal(t, "https://pbx.example.com:8443"+tc.path, r.URL)
-			assert.Equal(t, "application/json", r.Header["Content-Type"])
-			assert.Equal(t, tc.auth, r.Header["Authorization"])
+			assert.Equal(t, "application/json", r.ContentType)
+			assert.Equal(t, tc.auth, r.Authorization)
 			assert.JSONEq(t, tc.body, string(r.Body))
 		})
 	}

@@ -208,8 +208,8 @@ func carriesCredentials(t *testing.T, system string, req *backend.Request, o aut
 		assert.Equal(t, wire.Auth{Type: wire.TypeAuth, Username: o.Username, Password: o.Password, NoToken: o.NoToken,
 			Application: o.Application, Origin: o.Origin}, r.Auth)
 	case ping.Name:
-		enc, ok := strings.CutPrefix(req.Header["Authorization"], "Basic ")
-		require.True(t, ok, "%v", req.Header)
+		enc, ok := strings.CutPrefix(req.Authorization, "Basic ")
+		require.True(t, ok, "%v", req.Authorization)
 		dec, err := base64.StdEncoding.DecodeString(enc)
 		require.NoError(t, err)
 		u, p, _ := strings.Cut(string(dec), ":")

@@ -175,7 +175,7 @@ func (p *fakePrompt) Prompt(ctx context.Context, r auth.PromptRequest) (auth.Pro
 		url += "?subid=" + r.SubID
 	}
 	resp, err := native.NewTransport().Do(ctx, &auth.Request{Method: http.MethodPost, URL: url,
-		Header: map[string]string{"Content-Type": "application/json"},
+		ContentType: "application/json",
 		Body: wire.EncodeRequest(wire.Request{Auth: wire.Auth{Type: wire.TypeAuth, Username: p.user, Password: p.password,
 			NoToken: r.NoToken, Application: r.Application, Origin: r.Origin}})})
 	if err != nil {

@@ -186,8 +186,11 @@ type Transport interface {
 type Request struct {
 	Method string
 	URL    string
-	Header map[string]string
-	Body   []byte
+	// The two headers a call may carry, each sent only when set: no map,
+	// whose code a page would compile for its first request.
+	ContentType   string
+	Authorization string
+	Body          []byte
 	// Cookies: send and keep cookies. False when the request carries its
 	// credential explicitly, so that it carries exactly one.
 	Cookies bool

@@ -51,8 +51,11 @@ func (t *Transport) Do(ctx context.Context, req *auth.Request) (*auth.Response, 
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range req.Header {
-		r.Header.Set(k, v)
+	if req.ContentType != "" {
+		r.Header.Set("Content-Type", req.ContentType)
+	}
+	if req.Authorization != "" {
+		r.Header.Set("Authorization", req.Authorization)
 	}
 	hc := t.HTTP
 	if !req.Cookies && hc.Jar != nil {

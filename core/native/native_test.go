@@ -171,10 +171,10 @@ func TestTransportSendsTheRequest(t *testing.T) {
 		_, _ = w.Write([]byte("short and stout"))
 	}))
 	resp, err := native.NewTransport().Do(ctx, &auth.Request{
-		Method: "POST",
-		URL:    srv.URL + "/rest/auth/?subid=abc",
-		Header: map[string]string{"Content-Type": "application/json", "Authorization": "token auth=k"},
-		Body:   []byte(`{"auth":{"type":"auth"}}`),
+		Method:      "POST",
+		URL:         srv.URL + "/rest/auth/?subid=abc",
+		ContentType: "application/json", Authorization: "token auth=k",
+		Body: []byte(`{"auth":{"type":"auth"}}`),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusTeapot, resp.Status)

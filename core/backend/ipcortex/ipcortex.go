@@ -121,19 +121,19 @@ func call(ctx context.Context, at backend.Target, path string, a wire.Auth) (*wi
 	if at.SubID != "" {
 		url += "?" + wire.SubIDParam + "=" + at.SubID // ValidSubID: nothing to escape
 	}
-	header := map[string]string{"Content-Type": "application/json"}
+	authz := ""
 	cred := at.Cred
 	login := a.Username != "" || a.Token != ""
 	switch {
 	case cred.Session != "":
-		header["Authorization"] = wire.SessionHeaderPrefix + cred.Session
+		authz = wire.SessionHeaderPrefix + cred.Session
 	case cred.Key != "" && !login && cred.KeyInHeader:
-		header["Authorization"] = wire.KeyHeaderPrefix + cred.Key
+		authz = wire.KeyHeaderPrefix + cred.Key
 	case cred.Key != "" && !login:
 		a.Key = cred.Key
 	}
-	resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: url, Header: header, Body: wire.EncodeRequest(wire.Request{Auth: a}),
-		Cookies: at.SubID == "" && header["Authorization"] == "" && a.Key == ""})
+	resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: url, ContentType: "application/json", Authorization: authz,
+		Body: wire.EncodeRequest(wire.Request{Auth: a}), Cookies: at.SubID == "" && authz == "" && a.Key == ""})
 	if err != nil {
 		return nil, err
 	}

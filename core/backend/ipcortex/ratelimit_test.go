@@ -28,8 +28,11 @@ func (t httpTransport) Do(ctx context.Context, req *backend.Request) (*backend.R
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range req.Header {
-		hr.Header.Set(k, v)
+	if req.ContentType != "" {
+		hr.Header.Set("Content-Type", req.ContentType)
+	}
+	if req.Authorization != "" {
+		hr.Header.Set("Authorization", req.Authorization)
 	}
 	resp, err := t.c.Do(hr)
 	if err != nil {

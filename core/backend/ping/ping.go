@@ -65,7 +65,7 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 	if r.Token == "" {
 		basic := base64.StdEncoding.EncodeToString([]byte(r.Username + ":" + r.Password))
 		resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: at.Host + PathLogin,
-			Header: map[string]string{"Authorization": "Basic " + basic}})
+			Authorization: "Basic " + basic})
 		if err != nil {
 			return nil, err
 		}
@@ -167,12 +167,12 @@ func (Backend) Logout(ctx context.Context, at backend.Target, _ string) error {
 // session in the header, or nothing explicit (then the cookie, where the
 // browser sends it).
 func request(at backend.Target, method, path string) *backend.Request {
-	req := &backend.Request{Method: method, URL: at.Host + path, Header: map[string]string{}}
+	req := &backend.Request{Method: method, URL: at.Host + path}
 	switch s := at.Cred.Session; {
 	case strings.HasPrefix(s, bearer):
-		req.Header["Authorization"] = "Bearer " + strings.TrimPrefix(s, bearer)
+		req.Authorization = "Bearer " + strings.TrimPrefix(s, bearer)
 	case strings.HasPrefix(s, session):
-		req.Header["Authorization"] = sessionHeader + strings.TrimPrefix(s, session)
+		req.Authorization = sessionHeader + strings.TrimPrefix(s, session)
 	default:
 		req.Cookies = true
 	}

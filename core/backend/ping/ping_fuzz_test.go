@@ -73,7 +73,7 @@ func FuzzReplies(f *testing.F) {
 		first := tr.Sent[0]
 		if basic {
 			assert.Equal(t, PathLogin, strings.TrimPrefix(first.URL, host))
-			enc, ok := strings.CutPrefix(first.Header["Authorization"], "Basic ")
+			enc, ok := strings.CutPrefix(first.Authorization, "Basic ")
 			require.True(t, ok)
 			dec, err := base64.StdEncoding.DecodeString(enc)
 			require.NoError(t, err)
@@ -81,7 +81,7 @@ func FuzzReplies(f *testing.F) {
 			assert.Equal(t, user, u)
 			assert.Equal(t, pass, p)
 		} else {
-			assert.Equal(t, "Bearer "+token, first.Header["Authorization"])
+			assert.Equal(t, "Bearer "+token, first.Authorization)
 		}
 
 		session, loginOK := loginOracle(loginBody)
@@ -96,7 +96,7 @@ func FuzzReplies(f *testing.F) {
 				require.True(t, loginOK, "a login succeeded on HTTP %d %q", loginStatus, loginBody)
 				assert.Equal(t, "session "+session, l.Session)
 				assert.True(t, backendtest.HeaderSafe(session), "session %q cannot go in a header", session)
-				assert.Equal(t, "session "+session, tr.Sent[1].Header["Authorization"])
+				assert.Equal(t, "session "+session, tr.Sent[1].Authorization)
 			} else {
 				assert.Equal(t, "bearer "+token, l.Session)
 			}

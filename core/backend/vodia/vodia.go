@@ -45,7 +45,7 @@ func (b Backend) Login(ctx context.Context, at backend.Target, r backend.LoginRe
 	}
 	body := `{"name":"session","value":` + jsontext.Quote(r.Token) + `}`
 	resp, err := at.Do(ctx, &backend.Request{Method: "POST", URL: at.Host + PathSession,
-		Header: map[string]string{"Content-Type": "application/json"}, Body: []byte(body)})
+		ContentType: "application/json", Body: []byte(body)})
 	if err != nil {
 		return nil, err
 	}
@@ -91,9 +91,9 @@ func (Backend) Logout(ctx context.Context, at backend.Target, _ string) error {
 }
 
 func request(at backend.Target, method string) *backend.Request {
-	req := &backend.Request{Method: method, URL: at.Host + PathSession, Header: map[string]string{}}
+	req := &backend.Request{Method: method, URL: at.Host + PathSession}
 	if at.Cred.Session != "" {
-		req.Header["Authorization"] = sessionHeader + at.Cred.Session
+		req.Authorization = sessionHeader + at.Cred.Session
 	} else {
 		req.Cookies = true
 	}

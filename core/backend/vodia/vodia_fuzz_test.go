@@ -83,7 +83,7 @@ func FuzzReply(f *testing.F) {
 			req := tr.Sent[len(tr.Sent)-1]
 			assert.Equal(t, cred == "", req.Cookies)
 			if cred != "" {
-				assert.Equal(t, "session "+cred, req.Header["Authorization"])
+				assert.Equal(t, "session "+cred, req.Authorization)
 			}
 
 			err = b.Logout(context.Background(), at, "")
