@@ -209,7 +209,7 @@ func (p *Parser) Object(depth int, member func(key string) error) error {
 		if err != nil {
 			return err
 		}
-		dup := many[key]
+		dup := many != nil && many[key] // no map code while there is no map
 		for _, k := range seen {
 			dup = dup || k == key
 		}
