@@ -1,7 +1,9 @@
 //go:build js && wasm
 
 // Changed from github.com/hack-pad/safejs v0.1.1 by the pbxauth authors:
-// InstanceOf builds its errors without fmt (see PATCHES).
+// InstanceOf builds its errors without fmt; Bool, Float, Int and String
+// check the type instead of recovering from syscall/js's panic, so that a
+// page compiles no recovery code for them (see PATCHES).
 
 package safejs
 
@@ -88,7 +90,10 @@ func ValueOf(value any) (Value, error) {
 
 // Bool attempts to convert this value into a boolean, otherwise returns an error.
 func (v Value) Bool() (bool, error) {
-	return catch.Try(v.jsValue.Bool)
+	if t := v.jsValue.Type(); t != js.TypeBoolean {
+		return false, &js.ValueError{Method: "Value.Bool", Type: t}
+	}
+	return v.jsValue.Bool(), nil
 }
 
 // Call does a JavaScript call to the method m of value v with the given arguments.
@@ -115,7 +120,10 @@ func (v Value) Equal(w Value) bool {
 
 // Float returns the value v as a float64. Returns an error if v is not a JavaScript number.
 func (v Value) Float() (float64, error) {
-	return catch.Try(v.jsValue.Float)
+	if t := v.jsValue.Type(); t != js.TypeNumber {
+		return 0, &js.ValueError{Method: "Value.Float", Type: t}
+	}
+	return v.jsValue.Float(), nil
 }
 
 // Get returns the JavaScript property p of value v. Returns an error if v is not a JavaScript object.
@@ -155,7 +163,10 @@ func (v Value) InstanceOf(t Value) (bool, error) {
 
 // Int returns the value v truncated to an int. Returns an error if v is not a JavaScript number.
 func (v Value) Int() (int, error) {
-	return catch.Try(v.jsValue.Int)
+	if t := v.jsValue.Type(); t != js.TypeNumber {
+		return 0, &js.ValueError{Method: "Value.Int", Type: t}
+	}
+	return v.jsValue.Int(), nil
 }
 
 // Invoke does a JavaScript call of the value v with the given arguments.
@@ -225,8 +236,10 @@ func (v Value) SetIndex(i int, x any) error {
 //
 // NOTE: [syscall/js] takes the stance that String is a special case due to Go's String method convention and avoids panicking.
 // However, js.String() can still fail in other ways so an error is returned anyway.
+// (pbxauth: it panics only for a Value of no JavaScript type, which cannot
+// be made, so the error is always nil; it is kept for the API.)
 func (v Value) String() (string, error) {
-	return catch.Try(v.jsValue.String)
+	return v.jsValue.String(), nil
 }
 
 // Truthy returns the JavaScript "truthiness" of the value v.

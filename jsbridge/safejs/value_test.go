@@ -275,3 +275,20 @@ func TestValueTruthy(t *testing.T) {
 	isTruthy, err = valueFalse.Truthy()
 	assert.Equal(t, false, isTruthy && err == nil)
 }
+
+// Changed by the pbxauth authors: the type checks that replace recovering
+// from syscall/js's panic give the error the panic carried.
+func TestValueWrongType(t *testing.T) {
+	t.Parallel()
+	str, err := ValueOf("not a number")
+	assert.NoError(t, err)
+	_, err = str.Bool()
+	assert.EqualError(t, err, "syscall/js: call of Value.Bool on string")
+	_, err = str.Float()
+	assert.EqualError(t, err, "syscall/js: call of Value.Float on string")
+	_, err = str.Int()
+	assert.EqualError(t, err, "syscall/js: call of Value.Int on string")
+	s, err := Null().String()
+	assert.NoError(t, err)
+	assert.Equal(t, "<null>", s)
+}
