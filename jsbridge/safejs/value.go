@@ -1,8 +1,9 @@
 //go:build js && wasm
 
 // Changed from github.com/hack-pad/safejs v0.1.1 by the pbxauth authors:
-// InstanceOf builds its errors without fmt; Bool, Float, Int and String
-// check the type instead of recovering from syscall/js's panic, so that a
+// InstanceOf builds its errors without fmt; Bool, Float, Int, Get, Index,
+// Length and Set check the type instead of recovering from syscall/js's
+// panic (the only one they can raise), and String calls through, so that a
 // page compiles no recovery code for them (see PATCHES).
 
 package safejs
@@ -128,16 +129,27 @@ func (v Value) Float() (float64, error) {
 
 // Get returns the JavaScript property p of value v. Returns an error if v is not a JavaScript object.
 func (v Value) Get(p string) (Value, error) {
-	return catch.Try(func() Value {
-		return Safe(v.jsValue.Get(p))
-	})
+	if err := v.notObject("Value.Get"); err != nil {
+		return Value{}, err
+	}
+	return Safe(v.jsValue.Get(p)), nil
+}
+
+// notObject is the error syscall/js would panic with when v is not an
+// object (or function), for method m; nil when it is one.
+func (v Value) notObject(m string) error {
+	if t := v.jsValue.Type(); t != js.TypeObject && t != js.TypeFunction {
+		return &js.ValueError{Method: m, Type: t}
+	}
+	return nil
 }
 
 // Index returns JavaScript index i of value v. Returns an error if v is not a JavaScript object.
 func (v Value) Index(i int) (Value, error) {
-	return catch.Try(func() Value {
-		return Safe(v.jsValue.Index(i))
-	})
+	if err := v.notObject("Value.Index"); err != nil {
+		return Value{}, err
+	}
+	return Safe(v.jsValue.Index(i)), nil
 }
 
 // InstanceOf reports whether v is an instance of type t according to JavaScript's instanceof operator.
@@ -197,7 +209,10 @@ func (v Value) IsUndefined() bool {
 // Length returns the JavaScript property "length" of v.
 // Returns an error if v is not a JavaScript object.
 func (v Value) Length() (int, error) {
-	return catch.Try(v.jsValue.Length)
+	if err := v.notObject("Value.Length"); err != nil {
+		return 0, err
+	}
+	return v.jsValue.Length(), nil
 }
 
 // New uses JavaScript's "new" operator with value v as constructor and the given arguments.
@@ -213,10 +228,20 @@ func (v Value) New(args ...any) (Value, error) {
 // Set sets the JavaScript property p of value v to ValueOf(x).
 // Returns an error if v is not a JavaScript object or x failed to map to a JavaScript value.
 func (v Value) Set(p string, x any) error {
-	x = toJSValue(x)
-	return catch.TrySideEffect(func() {
-		v.jsValue.Set(p, x)
-	})
+	if err := v.notObject("Value.Set"); err != nil {
+		return err
+	}
+	switch jx := toJSValue(x).(type) {
+	case js.Value, js.Func, string, bool, int, float64, nil: // js.ValueOf maps these
+		v.jsValue.Set(p, jx)
+		return nil
+	}
+	xv, err := ValueOf(toJSValue(x)) // refuses what js.ValueOf cannot map
+	if err != nil {
+		return err
+	}
+	v.jsValue.Set(p, xv.jsValue)
+	return nil
 }
 
 // SetIndex sets the JavaScript index i of value v to ValueOf(x).

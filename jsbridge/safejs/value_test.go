@@ -291,4 +291,19 @@ func TestValueWrongType(t *testing.T) {
 	s, err := Null().String()
 	assert.NoError(t, err)
 	assert.Equal(t, "<null>", s)
+
+	_, err = str.Get("length")
+	assert.EqualError(t, err, "syscall/js: call of Value.Get on string")
+	_, err = Undefined().Index(0)
+	assert.EqualError(t, err, "syscall/js: call of Value.Index on undefined")
+	_, err = Null().Length()
+	assert.EqualError(t, err, "syscall/js: call of Value.Length on null")
+	assert.EqualError(t, str.Set("x", 1), "syscall/js: call of Value.Set on string")
+	obj, err := ValueOf(map[string]any{})
+	assert.NoError(t, err)
+	assert.EqualError(t, obj.Set("x", struct{}{}), "ValueOf: invalid value") // js.ValueOf cannot map it
+	assert.NoError(t, obj.Set("x", str))
+	got, err := obj.Get("x")
+	assert.NoError(t, err)
+	assert.Equal(t, true, got.Equal(str)) // Set takes a safejs.Value
 }
