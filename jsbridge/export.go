@@ -176,29 +176,51 @@ func Export(c *auth.Client) (safejs.Value, error) {
 		{"getUserInfo", func([]safejs.Value) (any, error) { return userInfo(c.User()), nil }},
 	}
 
+	methods := make([]jsMethod, 0, len(async)+len(sync)+6)
 	for _, a := range async {
-		if err := setFunc(obj, a.name, asyncFunc(c, a.m, noop)); err != nil {
-			return obj, err
-		}
+		methods = append(methods, jsMethod{a.name, asyncFunc(c, a.m, noop)})
 	}
 	for _, m := range sync {
-		if err := setFunc(obj, m.name, syncFunc(m.m)); err != nil {
-			return obj, err
-		}
+		methods = append(methods, jsMethod{m.name, syncFunc(m.m)})
 	}
 	for _, m := range feedMethods(c) {
 		fn := m.fn
-		if err := setFunc(obj, m.name, func(this safejs.Value, args []safejs.Value) any {
+		methods = append(methods, jsMethod{m.name, func(this safejs.Value, args []safejs.Value) any {
 			v, err := guard(func() (any, error) { return fn(this, args), nil })
 			if err != nil {
 				return JSError(err)
 			}
 			return v
-		}); err != nil {
-			return obj, err
+		}})
+	}
+	return obj, setMethods(obj, methods)
+}
+
+// setMethods puts the methods on obj as one Go function bound
+// (Function.prototype.bind) to each one's index: the page registers one Go
+// function instead of twenty, and so compiles no growth of syscall/js's
+// table of them before it is ready. Nothing reads this.
+func setMethods(obj safejs.Value, methods []jsMethod) error {
+	dispatch, err := safejs.FuncOf(func(this safejs.Value, args []safejs.Value) any {
+		i, err := arg(args, 0).Int()
+		if err != nil || i < 0 || i >= len(methods) {
+			return safejs.Undefined() // only bind calls it, with an index
+		}
+		return methods[i].fn(this, args[1:])
+	})
+	if err != nil {
+		return err
+	}
+	for i, m := range methods {
+		f, err := dispatch.Value().Call("bind", nil, i)
+		if err != nil {
+			return err
+		}
+		if err := obj.Set(m.name, f); err != nil {
+			return err
 		}
 	}
-	return obj, nil
+	return nil
 }
 
 // rtcReset is rtcReset([getnew], [callback]) under the given name: the
@@ -218,14 +240,6 @@ func setCompany(name string) asyncMethod {
 		cb, cerr := callbackArg(name, arg(args, 1))
 		return auth.CompanyCall(company), cb, firstErr(err, cerr)
 	}
-}
-
-func setFunc(obj safejs.Value, name string, fn func(safejs.Value, []safejs.Value) any) error {
-	f, err := safejs.FuncOf(fn)
-	if err != nil {
-		return err
-	}
-	return obj.Set(name, f)
 }
 
 // asyncFunc turns m into a JS function that returns a Promise. The call
