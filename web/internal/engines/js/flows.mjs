@@ -334,7 +334,14 @@ export const flows = [
         await f.type('#password', 'builder');
         await f.click('#submit');
       });
-      await ctx.poll(`${prop('prop-id')} === "102" && ${prop('prop-uname')} === "bob"`, 'the demo page to show bob after its overlay login');
+      // On a timeout, say where it stopped: the page is the PBX's origin,
+      // so the overlay's document is readable here.
+      const where = '(function () { var f = document.querySelector(' + JSON.stringify(OVERLAY_FRAME) + '), doc = f && f.contentDocument;' +
+        ' return {status: ' + prop('status') + ', result: ' + prop('login-result') + ', overlay: !!f,' +
+        ' frameStatus: doc && doc.querySelector("#status") && doc.querySelector("#status").textContent,' +
+        ' typed: doc && doc.querySelector("#username") && doc.querySelector("#username").value,' +
+        ' debug: ' + prop('debug-log') + '.slice(-1500)}; })()';
+      await ctx.poll(`${prop('prop-id')} === "102" && ${prop('prop-uname')} === "bob"`, 'the demo page to show bob after its overlay login', where);
       const wide = await d.eval('document.documentElement.scrollWidth <= window.innerWidth');
       if (!wide) ctx.note('the demo page scrolls sideways at this window size');
       await d.eval('(document.getElementById("logout").click(), true)');
