@@ -67,11 +67,11 @@ func (Fetch) Do(ctx context.Context, req *auth.Request) (*auth.Response, error) 
 func exchange(ctx context.Context, req *auth.Request, signal safejs.Value) (*auth.Response, error) {
 	init := newObject()
 	headers := newObject()
-	for _, h := range [...]struct{ k, v string }{{"Content-Type", req.ContentType}, {"Authorization", req.Authorization}} {
-		if h.v == "" {
+	for _, h := range req.Headers() {
+		if h.Value == "" {
 			continue
 		}
-		if err := headers.Set(h.k, h.v); err != nil {
+		if err := headers.Set(h.Name, h.Value); err != nil {
 			return nil, err
 		}
 	}

@@ -199,6 +199,14 @@ type Request struct {
 	Timeout time.Duration
 }
 
+// Header is one of a Request's headers.
+type Header struct{ Name, Value string }
+
+// Headers lists r's headers; a transport sends those whose Value is set.
+func (r *Request) Headers() [2]Header {
+	return [2]Header{{"Content-Type", r.ContentType}, {"Authorization", r.Authorization}}
+}
+
 // SelfTimed wraps a Transport that keeps Request.Timeout by itself,
 // outside Go (the browser's fetch aborts on a JavaScript timer), and fails
 // with an error wrapping context.DeadlineExceeded when it passes: its

@@ -51,11 +51,10 @@ func (t *Transport) Do(ctx context.Context, req *auth.Request) (*auth.Response, 
 	if err != nil {
 		return nil, err
 	}
-	if req.ContentType != "" {
-		r.Header.Set("Content-Type", req.ContentType)
-	}
-	if req.Authorization != "" {
-		r.Header.Set("Authorization", req.Authorization)
+	for _, h := range req.Headers() {
+		if h.Value != "" {
+			r.Header.Set(h.Name, h.Value)
+		}
 	}
 	hc := t.HTTP
 	if !req.Cookies && hc.Jar != nil {

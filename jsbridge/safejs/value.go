@@ -231,12 +231,13 @@ func (v Value) Set(p string, x any) error {
 	if err := v.notObject("Value.Set"); err != nil {
 		return err
 	}
-	switch jx := toJSValue(x).(type) {
+	jx := toJSValue(x)
+	switch jx.(type) {
 	case js.Value, js.Func, string, bool, int, float64, nil: // js.ValueOf maps these
 		v.jsValue.Set(p, jx)
 		return nil
 	}
-	xv, err := ValueOf(toJSValue(x)) // refuses what js.ValueOf cannot map
+	xv, err := ValueOf(jx) // refuses what js.ValueOf cannot map
 	if err != nil {
 		return err
 	}

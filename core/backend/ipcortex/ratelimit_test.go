@@ -28,11 +28,10 @@ func (t httpTransport) Do(ctx context.Context, req *backend.Request) (*backend.R
 	if err != nil {
 		return nil, err
 	}
-	if req.ContentType != "" {
-		hr.Header.Set("Content-Type", req.ContentType)
-	}
-	if req.Authorization != "" {
-		hr.Header.Set("Authorization", req.Authorization)
+	for _, h := range req.Headers() {
+		if h.Value != "" {
+			hr.Header.Set(h.Name, h.Value)
+		}
 	}
 	resp, err := t.c.Do(hr)
 	if err != nil {
